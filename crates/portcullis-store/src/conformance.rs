@@ -250,6 +250,23 @@ async fn status_of<S: Store>(store: &S, hash: &TokenHash, at: OffsetDateTime) ->
         .status
 }
 
+/// Asserts that each of `tokens` is stored with `status` as of `at`.
+async fn assert_status<'a, S: Store>(
+    store: &S,
+    tokens: impl IntoIterator<Item = &'a TokenRecord>,
+    status: TokenStatus,
+    at: OffsetDateTime,
+) {
+    for token in tokens {
+        assert_eq!(
+            status_of(store, &token.hash, at).await,
+            status,
+            "status of a {} token",
+            token.kind
+        );
+    }
+}
+
 fn assert_conflict(result: Result<(), StoreError>, family: RecordFamily, what: &str) {
     match result {
         Err(StoreError::Conflict { family: got, .. }) if got == family => {}
@@ -366,16 +383,8 @@ pub async fn client_revocation_cuts_off_its_tokens<S: Store>(store: Arc<S>) {
     client.revoked = true;
     store.update_client(client.clone()).await.unwrap();
     assert!(store.get_client(&client.id).await.unwrap().unwrap().revoked);
-    for token in &mine {
-        assert_eq!(
-            status_of(&*store, &token.hash, at).await,
-            TokenStatus::Revoked
-        );
-    }
-    assert_eq!(
-        status_of(&*store, &theirs.hash, at).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, &mine, TokenStatus::Revoked, at).await;
+    assert_status(&*store, [&theirs], TokenStatus::Active, at).await;
 }
 
 /// Deleting a client revokes every token it holds.
@@ -704,14 +713,8 @@ pub async fn refresh_rotation_then_reuse_revokes_family<S: Store>(store: Arc<S>)
             previous: first_refresh.clone()
         }
     );
-    assert_eq!(
-        status_of(&*store, &first_refresh.hash, later).await,
-        TokenStatus::Rotated
-    );
-    assert_eq!(
-        status_of(&*store, &next_refresh.hash, later).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, [&first_refresh], TokenStatus::Rotated, later).await;
+    assert_status(&*store, [&next_refresh], TokenStatus::Active, later).await;
 
     let replay = store
         .rotate_refresh_token(
@@ -731,12 +734,13 @@ pub async fn refresh_rotation_then_reuse_revokes_family<S: Store>(store: Arc<S>)
         }
         other => panic!("reuse of a rotated refresh token: got {other:?}"),
     }
-    for token in [&first_access, &next_access, &next_refresh] {
-        assert_eq!(
-            status_of(&*store, &token.hash, later).await,
-            TokenStatus::Revoked
-        );
-    }
+    assert_status(
+        &*store,
+        [&first_access, &next_access, &next_refresh],
+        TokenStatus::Revoked,
+        later,
+    )
+    .await;
     assert_eq!(
         store
             .rotate_refresh_token(
@@ -839,10 +843,7 @@ pub async fn refresh_rotation_refuses_what_it_must<S: Store>(store: Arc<S>) {
         }
     }
     assert_eq!(store.find_token(&stray.hash, at).await.unwrap(), None);
-    assert_eq!(
-        status_of(&*store, &live.hash, at).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, [&live], TokenStatus::Active, at).await;
 }
 
 /// RFC 7009 §2.1: revoking a token returns its record, marks it revoked, leaves its
@@ -861,14 +862,8 @@ pub async fn revoke_single_token<S: Store>(store: Arc<S>) {
         store.revoke_token(&target.hash, at).await.unwrap(),
         Some(target.clone())
     );
-    assert_eq!(
-        status_of(&*store, &target.hash, at).await,
-        TokenStatus::Revoked
-    );
-    assert_eq!(
-        status_of(&*store, &sibling.hash, at).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, [&target], TokenStatus::Revoked, at).await;
+    assert_status(&*store, [&sibling], TokenStatus::Active, at).await;
     let again = store.revoke_token(&target.hash, at).await.unwrap();
     assert_eq!(again.map(|t| t.status), Some(TokenStatus::Revoked));
     assert_eq!(
@@ -891,16 +886,8 @@ pub async fn revoke_family_touches_only_that_family<S: Store>(store: Arc<S>) {
     store.insert_tokens(vec![theirs.clone()]).await.unwrap();
     assert_eq!(store.revoke_family(&fam, at).await.unwrap(), 2);
     assert_eq!(store.revoke_family(&fam, at).await.unwrap(), 0);
-    for token in &ours {
-        assert_eq!(
-            status_of(&*store, &token.hash, at).await,
-            TokenStatus::Revoked
-        );
-    }
-    assert_eq!(
-        status_of(&*store, &theirs.hash, at).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, &ours, TokenStatus::Revoked, at).await;
+    assert_status(&*store, [&theirs], TokenStatus::Active, at).await;
 }
 
 /// Revoking a client's tokens revokes every family it holds and no other client's.
@@ -916,16 +903,8 @@ pub async fn revoke_client_tokens_touches_only_that_client<S: Store>(store: Arc<
     store.insert_tokens(ours.clone()).await.unwrap();
     store.insert_tokens(vec![theirs.clone()]).await.unwrap();
     assert_eq!(store.revoke_client_tokens(&client.id, at).await.unwrap(), 3);
-    for token in &ours {
-        assert_eq!(
-            status_of(&*store, &token.hash, at).await,
-            TokenStatus::Revoked
-        );
-    }
-    assert_eq!(
-        status_of(&*store, &theirs.hash, at).await,
-        TokenStatus::Active
-    );
+    assert_status(&*store, &ours, TokenStatus::Revoked, at).await;
+    assert_status(&*store, [&theirs], TokenStatus::Active, at).await;
 }
 
 /// Listings by client and by family are ordered by issue time and skip expired tokens.
