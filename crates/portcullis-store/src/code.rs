@@ -7,7 +7,7 @@ use portcullis_tokens::{Subject, TokenHash};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{FamilyId, StoreError};
+use crate::{FamilyId, StoreError, TokenRecord};
 
 /// An issued authorization code.
 ///
@@ -25,7 +25,7 @@ use crate::{FamilyId, StoreError};
 /// let record = AuthorizationCode {
 ///     code: code.lookup_key(),
 ///     client_id: ClientId::new("web-app").expect("valid id"),
-///     redirect_uri: "https://app.example/callback".into(),
+///     redirect_uri: Some("https://app.example/callback".into()),
 ///     subject: Subject::new("user-1").expect("valid subject"),
 ///     scopes: ScopeSet::parse("openid").expect("valid scope"),
 ///     nonce: None,
@@ -45,8 +45,9 @@ pub struct AuthorizationCode {
     pub code: TokenHash,
     /// The client the code was issued to (RFC 6749 §4.1.3: it must match at redemption).
     pub client_id: ClientId,
-    /// The `redirect_uri` of the authorization request, to compare at redemption.
-    pub redirect_uri: String,
+    /// The `redirect_uri` parameter of the authorization request, if it had one: the token
+    /// request must then repeat it exactly (RFC 6749 §4.1.3).
+    pub redirect_uri: Option<String>,
     /// The user who approved the request.
     pub subject: Subject,
     /// The scopes granted.
@@ -77,7 +78,7 @@ impl AuthorizationCode {
     /// # use time::{Duration, OffsetDateTime};
     /// # let now = OffsetDateTime::now_utc();
     /// # let record = AuthorizationCode { code: TokenHash::of("c"),
-    /// #     client_id: ClientId::new("c").expect("id"), redirect_uri: String::new(),
+    /// #     client_id: ClientId::new("c").expect("id"), redirect_uri: None,
     /// #     subject: Subject::new("u").expect("sub"), scopes: ScopeSet::default(), nonce: None,
     /// #     code_challenge: None, code_challenge_method: None, auth_time: None,
     /// #     family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::minutes(1) };
@@ -89,7 +90,7 @@ impl AuthorizationCode {
     }
 }
 
-/// What happened when a code was presented.
+/// What happened when a code was redeemed.
 ///
 /// ```
 /// use portcullis_store::CodeRedemption;
@@ -103,29 +104,42 @@ impl AuthorizationCode {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
-    /// This caller redeemed the code; it can never be redeemed again.
+    /// This caller redeemed the code and its tokens are stored; the code can never be
+    /// redeemed again.
     Redeemed(AuthorizationCode),
-    /// The code was redeemed before: the request must be denied and the tokens issued for
-    /// the code revoked (RFC 6749 §4.1.2).
+    /// The code was redeemed before: nothing was stored, the request must be denied and the
+    /// tokens issued for the code revoked (RFC 6749 §4.1.2).
     AlreadyRedeemed(AuthorizationCode),
-    /// No such code, or it has expired.
+    /// No such code, or it has expired. Nothing was stored.
     NotFound,
 }
 
 /// Where authorization codes are kept.
 ///
-/// Contract: `take_code` is atomic — of any number of concurrent callers presenting the
-/// same live code, exactly one gets [`CodeRedemption::Redeemed`] and every other gets
-/// [`CodeRedemption::AlreadyRedeemed`] with the same record. A redeemed code is remembered
-/// until it expires so reuse can be detected; an expired code is [`CodeRedemption::NotFound`].
+/// Contract: redeeming is one atomic step that marks the code used **and** stores the
+/// tokens issued for it, so a failure never leaves a used code without tokens, or tokens
+/// for a code that is still usable. Of any number of concurrent callers redeeming the same
+/// live code, exactly one gets [`CodeRedemption::Redeemed`] (and only its tokens are
+/// stored); every other gets [`CodeRedemption::AlreadyRedeemed`] with the same record. A
+/// redeemed code is remembered until it expires so reuse can be detected; an expired code
+/// is [`CodeRedemption::NotFound`] and `find_code` does not return it.
+///
+/// The token endpoint reads the code with `find_code`, checks client, redirect URI and
+/// PKCE, builds the tokens, then calls `redeem_code`; a failed check leaves the code alone.
 ///
 /// ```
-/// # async fn demo(store: &impl portcullis_store::CodeStore) -> Result<(), portcullis_store::StoreError> {
+/// # async fn demo(store: &impl portcullis_store::CodeStore, tokens: Vec<portcullis_store::TokenRecord>) -> Result<(), portcullis_store::StoreError> {
 /// use portcullis_store::CodeRedemption;
 /// use portcullis_tokens::TokenHash;
 /// let now = time::OffsetDateTime::now_utc();
-/// if let CodeRedemption::Redeemed(code) = store.take_code(&TokenHash::of("pc_ac_…"), now).await? {
-///     println!("issue tokens to {}", code.client_id);
+/// let presented = TokenHash::of("pc_ac_…");
+/// if let Some(code) = store.find_code(&presented, now).await? {
+///     // … check code.client_id, code.redirect_uri and PKCE, build `tokens` in code.family …
+///     match store.redeem_code(&presented, tokens, now).await? {
+///         CodeRedemption::Redeemed(_) => { /* answer with the tokens */ }
+///         CodeRedemption::AlreadyRedeemed(code) => { /* revoke code.family; invalid_grant */ }
+///         CodeRedemption::NotFound => { /* expired meanwhile; invalid_grant */ }
+///     }
 /// }
 /// # Ok(()) }
 /// ```
@@ -133,10 +147,20 @@ pub enum CodeRedemption {
 pub trait CodeStore: Send + Sync {
     /// Stores a newly issued code ([`StoreError::Conflict`] if the hash exists).
     async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError>;
-    /// Redeems a code, atomically.
-    async fn take_code(
+    /// The code's record, redeemed or not, unless it has expired.
+    async fn find_code(
         &self,
         code: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<AuthorizationCode>, StoreError>;
+    /// Marks the code redeemed and stores `tokens` (all in the code's family), atomically.
+    ///
+    /// `tokens` that clash with stored ones fail with [`StoreError::Conflict`], tokens of
+    /// another family with [`StoreError::InvalidRecord`]; either way nothing changes.
+    async fn redeem_code(
+        &self,
+        code: &TokenHash,
+        tokens: Vec<TokenRecord>,
         now: OffsetDateTime,
     ) -> Result<CodeRedemption, StoreError>;
 }

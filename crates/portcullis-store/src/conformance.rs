@@ -93,7 +93,7 @@ macro_rules! conformance_tests {
             pending_take_single_use_under_concurrency,
             code_redeemed_once_then_reported_as_reused,
             code_expired_or_unknown_is_not_found,
-            code_insert_conflict,
+            code_insert_conflict_and_bad_tokens_change_nothing,
             code_single_use_under_concurrency,
             token_round_trip_and_expiry,
             token_insert_is_all_or_nothing,
@@ -171,6 +171,7 @@ fn token(
         client_id: client.clone(),
         subject: Some(subject()),
         scopes: scopes("openid profile"),
+        roles: Vec::new(),
         family: family.clone(),
         issued_at,
         expires_at: issued_at + ttl,
@@ -207,7 +208,7 @@ fn code(client: &ClientId, issued_at: OffsetDateTime, ttl: Duration) -> Authoriz
             .expect("entropy")
             .lookup_key(),
         client_id: client.clone(),
-        redirect_uri: "https://app.example/callback".into(),
+        redirect_uri: Some("https://app.example/callback".into()),
         subject: subject(),
         scopes: scopes("openid"),
         nonce: Some("n-0S6_WzA2Mj".into()),
@@ -534,65 +535,131 @@ pub async fn pending_take_single_use_under_concurrency<S: Store>(store: Arc<S>) 
 // ---------------------------------------------------------------------------------------
 // Authorization codes
 
-/// RFC 6749 §4.1.2: a code is redeemed once; presenting it again reports the reuse with the
-/// original record so its family can be revoked.
+/// Tokens issued for `code`, in its family.
+fn code_tokens(code: &AuthorizationCode, at: OffsetDateTime) -> Vec<TokenRecord> {
+    vec![
+        access(&code.client_id, &code.family, at),
+        refresh(&code.client_id, &code.family, at),
+    ]
+}
+
+async fn assert_absent<S: Store>(store: &S, tokens: &[TokenRecord], at: OffsetDateTime) {
+    for token in tokens {
+        assert_eq!(
+            store.find_token(&token.hash, at).await.unwrap(),
+            None,
+            "a {} token must not be stored",
+            token.kind
+        );
+    }
+}
+
+/// RFC 6749 §4.1.2: a code is redeemed once, storing its tokens in the same step;
+/// redeeming it again stores nothing and reports the reuse with the original record so its
+/// family can be revoked.
 pub async fn code_redeemed_once_then_reported_as_reused<S: Store>(store: Arc<S>) {
     let at = now();
     let record = code(&new_client().id, at, Duration::minutes(1));
     store.insert_code(record.clone()).await.unwrap();
     assert_eq!(
-        store.take_code(&record.code, at).await.unwrap(),
-        CodeRedemption::Redeemed(record.clone())
+        store.find_code(&record.code, at).await.unwrap(),
+        Some(record.clone())
     );
+    let first = code_tokens(&record, at);
     assert_eq!(
         store
-            .take_code(&record.code, at + Duration::seconds(5))
+            .redeem_code(&record.code, first.clone(), at)
             .await
             .unwrap(),
-        CodeRedemption::AlreadyRedeemed(record)
+        CodeRedemption::Redeemed(record.clone())
+    );
+    assert_status(&*store, &first, TokenStatus::Active, at).await;
+
+    let later = at + Duration::seconds(5);
+    let second = code_tokens(&record, later);
+    assert_eq!(
+        store
+            .redeem_code(&record.code, second.clone(), later)
+            .await
+            .unwrap(),
+        CodeRedemption::AlreadyRedeemed(record.clone())
+    );
+    assert_absent(&*store, &second, later).await;
+    // Still readable after redemption, so a replay can be traced to its family.
+    assert_eq!(
+        store.find_code(&record.code, later).await.unwrap(),
+        Some(record)
     );
 }
 
-/// An expired or unknown code is `NotFound`.
+/// An expired or unknown code is `NotFound` and stores nothing.
 pub async fn code_expired_or_unknown_is_not_found<S: Store>(store: Arc<S>) {
     let at = now();
     let record = code(&new_client().id, at, Duration::minutes(1));
     store.insert_code(record.clone()).await.unwrap();
+    let late = record.expires_at;
+    assert_eq!(store.find_code(&record.code, late).await.unwrap(), None);
+    let tokens = code_tokens(&record, at);
     assert_eq!(
         store
-            .take_code(&record.code, record.expires_at)
+            .redeem_code(&record.code, tokens.clone(), late)
             .await
             .unwrap(),
         CodeRedemption::NotFound
     );
+    assert_absent(&*store, &tokens, at).await;
+    let unknown = TokenHash::of("pc_ac_unknown");
+    assert_eq!(store.find_code(&unknown, at).await.unwrap(), None);
     assert_eq!(
-        store
-            .take_code(&TokenHash::of("pc_ac_unknown"), at)
-            .await
-            .unwrap(),
+        store.redeem_code(&unknown, vec![], at).await.unwrap(),
         CodeRedemption::NotFound
     );
 }
 
-/// A second code under the same hash is a conflict; the first stays redeemable.
-pub async fn code_insert_conflict<S: Store>(store: Arc<S>) {
+/// A second code under the same hash is a conflict; tokens outside the code's family or
+/// clashing with stored ones are refused without redeeming the code.
+pub async fn code_insert_conflict_and_bad_tokens_change_nothing<S: Store>(store: Arc<S>) {
     let at = now();
     let record = code(&new_client().id, at, Duration::minutes(1));
     store.insert_code(record.clone()).await.unwrap();
     let mut clash = record.clone();
-    clash.redirect_uri = "https://evil.example/cb".into();
+    clash.redirect_uri = Some("https://evil.example/cb".into());
     assert_conflict(
         store.insert_code(clash).await,
         RecordFamily::AuthorizationCode,
         "duplicate code",
     );
+
+    let stray = vec![access(&record.client_id, &family(), at)];
+    match store.redeem_code(&record.code, stray.clone(), at).await {
+        Err(StoreError::InvalidRecord { .. }) => {}
+        other => panic!("tokens of another family: expected InvalidRecord, got {other:?}"),
+    }
+    assert_absent(&*store, &stray, at).await;
+
+    let existing = access(&record.client_id, &record.family, at);
+    store.insert_tokens(vec![existing.clone()]).await.unwrap();
+    let fresh = refresh(&record.client_id, &record.family, at);
+    assert_conflict(
+        store
+            .redeem_code(&record.code, vec![fresh.clone(), existing], at)
+            .await
+            .map(|_| ()),
+        RecordFamily::Token,
+        "redeeming with a clashing token",
+    );
+    assert_absent(&*store, &[fresh], at).await;
+
+    let tokens = code_tokens(&record, at);
     assert_eq!(
-        store.take_code(&record.code, at).await.unwrap(),
-        CodeRedemption::Redeemed(record)
+        store.redeem_code(&record.code, tokens, at).await.unwrap(),
+        CodeRedemption::Redeemed(record),
+        "a refused redemption must leave the code redeemable"
     );
 }
 
-/// Of 100 concurrent redemptions of one code exactly one succeeds; all others see the reuse.
+/// Of 100 concurrent redemptions of one code exactly one succeeds and only its tokens are
+/// stored; all others see the reuse.
 pub async fn code_single_use_under_concurrency<S: Store>(store: Arc<S>) {
     let at = now();
     let record = code(&new_client().id, at, Duration::minutes(1));
@@ -600,27 +667,36 @@ pub async fn code_single_use_under_concurrency<S: Store>(store: Arc<S>) {
     let barrier = Arc::new(Barrier::new(CONCURRENT_CALLERS));
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENT_CALLERS {
+        let tokens = code_tokens(&record, at);
         let (store, barrier, hash) = (store.clone(), barrier.clone(), record.code);
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            store.take_code(&hash, at).await.unwrap()
+            let outcome = store.redeem_code(&hash, tokens.clone(), at).await.unwrap();
+            (outcome, tokens)
         }));
     }
     let (mut redeemed, mut reused) = (0, 0);
     for task in tasks {
-        match task.await.unwrap() {
+        let (outcome, tokens) = task.await.unwrap();
+        match outcome {
             CodeRedemption::Redeemed(got) => {
                 assert_eq!(got, record);
+                assert_status(&*store, &tokens, TokenStatus::Active, at).await;
                 redeemed += 1;
             }
             CodeRedemption::AlreadyRedeemed(got) => {
                 assert_eq!(got.family, record.family);
+                assert_absent(&*store, &tokens, at).await;
                 reused += 1;
             }
             CodeRedemption::NotFound => panic!("a live code must never be NotFound"),
         }
     }
     assert_eq!((redeemed, reused), (1, CONCURRENT_CALLERS - 1));
+    assert_eq!(
+        store.list_family(&record.family, at).await.unwrap().len(),
+        2
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -983,10 +1059,7 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
         store.get_pending(&old_pending.handle, past).await.unwrap(),
         None
     );
-    assert_eq!(
-        store.take_code(&old_code.code, past).await.unwrap(),
-        CodeRedemption::NotFound
-    );
+    assert_eq!(store.find_code(&old_code.code, past).await.unwrap(), None);
     assert_eq!(store.find_token(&old_token.hash, past).await.unwrap(), None);
 
     assert!(
@@ -997,8 +1070,8 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
             .is_some()
     );
     assert_eq!(
-        store.take_code(&live_code.code, at).await.unwrap(),
-        CodeRedemption::Redeemed(live_code)
+        store.find_code(&live_code.code, at).await.unwrap(),
+        Some(live_code)
     );
     assert!(
         store

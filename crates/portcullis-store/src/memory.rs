@@ -502,11 +502,23 @@ impl CodeStore for MemoryStore {
         )
     }
 
-    async fn take_code(
+    async fn find_code(
         &self,
         code: &TokenHash,
         now: OffsetDateTime,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        Ok(lock(&self.codes)
+            .live(code, now)
+            .map(|entry| entry.code.clone()))
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &TokenHash,
+        tokens: Vec<TokenRecord>,
+        now: OffsetDateTime,
     ) -> Result<CodeRedemption, StoreError> {
+        // Lock order: codes, then tokens.
         let mut codes = lock(&self.codes);
         let Some(entry) = codes.records.get_mut(code) else {
             return Ok(CodeRedemption::NotFound);
@@ -516,6 +528,17 @@ impl CodeStore for MemoryStore {
         }
         if entry.redeemed {
             return Ok(CodeRedemption::AlreadyRedeemed(entry.code.clone()));
+        }
+        if tokens.iter().any(|token| token.family != entry.code.family) {
+            return Err(StoreError::InvalidRecord {
+                family: RecordFamily::Token,
+                reason: "tokens issued for a code must join the code's family",
+            });
+        }
+        let mut table = lock(&self.tokens);
+        table.check_insert(&tokens, now, self.limits.tokens)?;
+        for token in tokens {
+            table.insert_unchecked(token);
         }
         entry.redeemed = true;
         Ok(CodeRedemption::Redeemed(entry.code.clone()))

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use portcullis_registry::{ClientId, ScopeSet};
+use portcullis_registry::{ClientId, RoleAssignment, ScopeSet};
 use portcullis_tokens::{Subject, TokenError, TokenHash, TokenKind, random_identifier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -93,7 +93,7 @@ pub enum TokenStatus {
 /// An issued access or refresh token.
 ///
 /// ```
-/// use portcullis_registry::{ClientId, ScopeSet};
+/// use portcullis_registry::{ClientId, RoleAssignment, ScopeSet};
 /// use portcullis_store::{FamilyId, TokenRecord, TokenStatus};
 /// use portcullis_tokens::{mint, TokenKind};
 /// use time::{Duration, OffsetDateTime};
@@ -106,6 +106,7 @@ pub enum TokenStatus {
 ///     client_id: ClientId::new("billing-service").expect("valid id"),
 ///     subject: None, // client credentials: no user
 ///     scopes: ScopeSet::parse("view:users").expect("valid scope"),
+///     roles: Vec::new(),
 ///     family: FamilyId::generate()?,
 ///     issued_at: now,
 ///     expires_at: now + Duration::hours(1),
@@ -126,6 +127,9 @@ pub struct TokenRecord {
     pub subject: Option<Subject>,
     /// The scopes granted.
     pub scopes: ScopeSet,
+    /// The client's role × division assignments when the token was issued (machine
+    /// clients); reported by introspection.
+    pub roles: Vec<RoleAssignment>,
     /// The grant family the token belongs to.
     pub family: FamilyId,
     /// When it was issued.
@@ -140,14 +144,14 @@ impl TokenRecord {
     /// Whether the token may be used at `now`: active and not expired.
     ///
     /// ```
-    /// # use portcullis_registry::{ClientId, ScopeSet};
+    /// # use portcullis_registry::{ClientId, RoleAssignment, ScopeSet};
     /// # use portcullis_store::{FamilyId, TokenRecord, TokenStatus};
     /// # use portcullis_tokens::{TokenHash, TokenKind};
     /// # use time::{Duration, OffsetDateTime};
     /// # let now = OffsetDateTime::now_utc();
     /// # let mut record = TokenRecord { hash: TokenHash::of("t"), kind: TokenKind::AccessToken,
     /// #     client_id: ClientId::new("c").expect("id"), subject: None, scopes: ScopeSet::default(),
-    /// #     family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
+    /// #     roles: vec![], family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
     /// #     status: TokenStatus::Active };
     /// record.status = TokenStatus::Revoked;
     /// assert!(!record.is_active(now));
@@ -160,14 +164,14 @@ impl TokenRecord {
     /// Whether the token has expired at `now`, whatever its status.
     ///
     /// ```
-    /// # use portcullis_registry::{ClientId, ScopeSet};
+    /// # use portcullis_registry::{ClientId, RoleAssignment, ScopeSet};
     /// # use portcullis_store::{FamilyId, TokenRecord, TokenStatus};
     /// # use portcullis_tokens::{TokenHash, TokenKind};
     /// # use time::{Duration, OffsetDateTime};
     /// # let now = OffsetDateTime::now_utc();
     /// # let record = TokenRecord { hash: TokenHash::of("t"), kind: TokenKind::AccessToken,
     /// #     client_id: ClientId::new("c").expect("id"), subject: None, scopes: ScopeSet::default(),
-    /// #     family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
+    /// #     roles: vec![], family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
     /// #     status: TokenStatus::Active };
     /// assert!(record.is_expired(now + Duration::hours(1)));
     /// # Ok::<(), portcullis_tokens::TokenError>(())

@@ -20,6 +20,7 @@ fn token(issued_at: OffsetDateTime, ttl: Duration) -> TokenRecord {
         client_id: client_id(),
         subject: Some(Subject::new("u").unwrap()),
         scopes: ScopeSet::default(),
+        roles: Vec::new(),
         family: FamilyId::generate().unwrap(),
         issued_at,
         expires_at: issued_at + ttl,
@@ -31,7 +32,7 @@ fn code(issued_at: OffsetDateTime, ttl: Duration) -> AuthorizationCode {
     AuthorizationCode {
         code: mint(TokenKind::AuthorizationCode).unwrap().lookup_key(),
         client_id: client_id(),
-        redirect_uri: "https://app.example/cb".into(),
+        redirect_uri: Some("https://app.example/cb".into()),
         subject: Subject::new("u").unwrap(),
         scopes: ScopeSet::default(),
         nonce: None,
@@ -196,7 +197,7 @@ mod kit_catches_flaws {
 
     #[derive(Clone, Copy, PartialEq)]
     enum Flaw {
-        /// `take_code` reads, yields, then writes: not atomic.
+        /// `redeem_code` reads, yields, then writes: not atomic.
         RacyCodeRedemption,
         /// `update_client` stores `revoked` without revoking the client's tokens.
         RevocationWithoutCascade,
@@ -274,13 +275,21 @@ mod kit_catches_flaws {
         async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
             self.inner.insert_code(code).await
         }
-        async fn take_code(
+        async fn find_code(
             &self,
             code: &TokenHash,
             now: OffsetDateTime,
+        ) -> Result<Option<AuthorizationCode>, StoreError> {
+            self.inner.find_code(code, now).await
+        }
+        async fn redeem_code(
+            &self,
+            code: &TokenHash,
+            tokens: Vec<TokenRecord>,
+            now: OffsetDateTime,
         ) -> Result<CodeRedemption, StoreError> {
             if self.flaw != Flaw::RacyCodeRedemption {
-                return self.inner.take_code(code, now).await;
+                return self.inner.redeem_code(code, tokens, now).await;
             }
             let seen = lock(&self.inner.codes).records.get(code).cloned();
             let Some(entry) = seen.filter(|e| !e.code.is_expired(now)) else {
@@ -290,6 +299,7 @@ mod kit_catches_flaws {
                 return Ok(CodeRedemption::AlreadyRedeemed(entry.code));
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            self.inner.insert_tokens(tokens).await?;
             if let Some(stored) = lock(&self.inner.codes).records.get_mut(code) {
                 stored.redeemed = true;
             }
