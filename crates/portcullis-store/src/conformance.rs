@@ -228,6 +228,7 @@ fn pending(client: &ClientId, created_at: OffsetDateTime, ttl: Duration) -> Pend
             .lookup_key(),
         client_id: client.clone(),
         redirect_uri: "https://app.example/callback".into(),
+        redirect_uri_in_request: true,
         response_type: "code".into(),
         response_mode: "query".into(),
         scopes: scopes("openid profile"),

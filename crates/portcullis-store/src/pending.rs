@@ -26,6 +26,7 @@ use crate::StoreError;
 ///     handle: handle.lookup_key(),
 ///     client_id: ClientId::new("web-app").expect("valid id"),
 ///     redirect_uri: "https://app.example/callback".into(),
+///     redirect_uri_in_request: true,
 ///     response_type: "code".into(),
 ///     response_mode: "query".into(),
 ///     scopes: ScopeSet::parse("openid view:users").expect("valid scopes"),
@@ -47,8 +48,12 @@ pub struct PendingAuthorization {
     pub handle: TokenHash,
     /// The client that asked.
     pub client_id: ClientId,
-    /// The redirect URI exactly as the request gave it (or the one registered, if omitted).
+    /// Where the response goes: the request's `redirect_uri`, or the client's only
+    /// registered one when the request omitted it (RFC 6749 §3.1.2.3).
     pub redirect_uri: String,
+    /// Whether the request carried `redirect_uri`; if so the token request must repeat it
+    /// (RFC 6749 §4.1.3).
+    pub redirect_uri_in_request: bool,
     /// `response_type` as requested (`code`, `token`, …).
     pub response_type: String,
     /// How the response is delivered: `query`, `fragment` or `form_post`.
@@ -84,6 +89,7 @@ impl PendingAuthorization {
     /// # let now = OffsetDateTime::now_utc();
     /// # let pending = PendingAuthorization { handle: TokenHash::of("x"),
     /// #     client_id: ClientId::new("c").expect("id"), redirect_uri: String::new(),
+    /// #     redirect_uri_in_request: false,
     /// #     response_type: "code".into(), response_mode: "query".into(),
     /// #     scopes: ScopeSet::default(), state: None, nonce: None, code_challenge: None,
     /// #     code_challenge_method: None, prompt: vec![], max_age: None,

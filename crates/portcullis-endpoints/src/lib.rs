@@ -1,0 +1,30 @@
+//! HTTP-agnostic OAuth 2.0 endpoints for portcullis.
+//!
+//! Every endpoint is a method of [`Provider`] that takes an `http::Request<Bytes>` and
+//! answers an `http::Response<Bytes>`, so a framework adapter only converts types:
+//!
+//! | endpoint | method | spec |
+//! |---|---|---|
+//! | authorization | [`Provider::authorize`], then [`Provider::complete`] | RFC 6749 §4.1, §4.2; RFC 9207 |
+//! | token | [`Provider::token`] | RFC 6749 §3.2, §5 |
+//! | revocation | [`Provider::revoke`] | RFC 7009 |
+//! | introspection | [`Provider::introspect`] | RFC 7662 |
+//!
+//! Failures become RFC error codes in one place (the `error` module): [`OAuthError`] for
+//! the JSON endpoints, [`AuthorizeErrorCode`] for the authorization endpoint.
+
+mod authorize;
+mod client_auth;
+mod error;
+mod introspection;
+mod provider;
+mod request;
+mod response;
+mod revocation;
+mod token;
+
+pub use authorize::*;
+pub use error::{AuthorizeErrorCode, OAuthError};
+pub use introspection::*;
+pub use provider::{ConfigError, DEFAULT_MAX_BODY_BYTES, Paths, Provider, ProviderBuilder};
+pub use revocation::*;

@@ -1,0 +1,425 @@
+//! The [`Provider`]: one authorization server, configured once and shared by every request.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use portcullis_grants::{
+    Authenticator, AuthorizationCodeGrant, ClaimsSource, ClientCredentialsGrant, Clock,
+    ConsentSource, Grant, MAX_CODE_TTL, NoClaims, NoRememberedConsent, PasswordGrant, PkcePolicy,
+    Policy, RefreshTokenGrant, SystemClock,
+};
+use portcullis_registry::{GrantType, ScopeCatalog};
+use portcullis_store::{Store, StoreError};
+use time::{Duration, OffsetDateTime};
+
+/// Default limit on request bodies: 64 KiB, far above any legitimate OAuth request.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Where the adapters mount each endpoint (DESIGN §4.1 defaults).
+///
+/// ```
+/// let paths = portcullis_endpoints::Paths::default();
+/// assert_eq!(paths.token, "/oauth/token");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Paths {
+    /// Authorization endpoint, default `/oauth/authorize`.
+    pub authorize: String,
+    /// Token endpoint, default `/oauth/token`.
+    pub token: String,
+    /// Revocation endpoint, default `/oauth/revoke`.
+    pub revoke: String,
+    /// Introspection endpoint, default `/oauth/introspect`.
+    pub introspect: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            authorize: "/oauth/authorize".into(),
+            token: "/oauth/token".into(),
+            revoke: "/oauth/revoke".into(),
+            introspect: "/oauth/introspect".into(),
+        }
+    }
+}
+
+/// A configuration the builder refuses.
+///
+/// ```
+/// use portcullis_endpoints::{ConfigError, Provider};
+/// use portcullis_store::MemoryStore;
+/// use std::sync::Arc;
+///
+/// let err = Provider::builder("http://id.example", Arc::new(MemoryStore::new())).build().unwrap_err();
+/// assert!(matches!(err, ConfigError::Issuer { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The issuer is not an `https` URL (or `http` on loopback) without query, fragment or
+    /// trailing slash (RFC 8414 §2).
+    #[error("invalid issuer {issuer:?}: {reason}")]
+    Issuer {
+        /// The rejected value.
+        issuer: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A lifetime outside its allowed range.
+    #[error("{setting} must be between {min} and {max} seconds")]
+    Lifetime {
+        /// The setting's name.
+        setting: &'static str,
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// The body limit is too small for any OAuth request.
+    #[error("the body limit must be at least 1024 bytes")]
+    BodyLimit,
+    /// Two grants claim the same `grant_type`.
+    #[error("grant type {0} is registered twice")]
+    DuplicateGrant(String),
+}
+
+pub(crate) struct Inner {
+    pub(crate) issuer: String,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: Policy,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) claims: Arc<dyn ClaimsSource>,
+    pub(crate) consent: Arc<dyn ConsentSource>,
+    pub(crate) grants: BTreeMap<String, Arc<dyn Grant>>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) paths: Paths,
+}
+
+/// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
+/// `http::Response<Bytes>`, over a store. Cheap to clone (an `Arc` inside); share one per app.
+///
+/// ```
+/// use portcullis_endpoints::Provider;
+/// use portcullis_store::MemoryStore;
+/// use std::sync::Arc;
+///
+/// let provider = Provider::builder("https://id.example", Arc::new(MemoryStore::new()))
+///     .build()
+///     .expect("valid configuration");
+/// assert_eq!(provider.issuer(), "https://id.example");
+/// ```
+#[derive(Clone)]
+pub struct Provider(pub(crate) Arc<Inner>);
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("issuer", &self.0.issuer)
+            .field("grants", &self.0.grants.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// Starts configuring a provider for `issuer` (exactly the `iss` it will assert) over
+    /// `store`.
+    ///
+    /// ```
+    /// # use portcullis_endpoints::Provider;
+    /// # use std::sync::Arc;
+    /// let builder = Provider::builder("http://127.0.0.1:8080", Arc::new(portcullis_store::MemoryStore::new()));
+    /// ```
+    pub fn builder(issuer: impl Into<String>, store: Arc<dyn Store>) -> ProviderBuilder {
+        ProviderBuilder {
+            issuer: issuer.into(),
+            store,
+            clock: Arc::new(SystemClock),
+            policy: Policy::default(),
+            authenticator: None,
+            claims: Arc::new(NoClaims),
+            consent: Arc::new(NoRememberedConsent),
+            extensions: Vec::new(),
+            disabled: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            paths: Paths::default(),
+        }
+    }
+
+    /// The issuer identifier.
+    ///
+    /// ```
+    /// # use portcullis_endpoints::Provider;
+    /// # use std::sync::Arc;
+    /// # let provider = Provider::builder("https://id.example", Arc::new(portcullis_store::MemoryStore::new())).build().expect("ok");
+    /// assert_eq!(provider.issuer(), "https://id.example");
+    /// ```
+    pub fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+
+    /// The current time from the provider's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.0.clock.now()
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.0.policy
+    }
+
+    /// Where the adapters mount the endpoints.
+    pub fn paths(&self) -> &Paths {
+        &self.0.paths
+    }
+
+    /// The most bytes a request body may have; adapters stop reading past it.
+    pub fn max_body_bytes(&self) -> usize {
+        self.0.max_body_bytes
+    }
+
+    /// The `grant_type` values the token endpoint accepts.
+    ///
+    /// ```
+    /// # use portcullis_endpoints::Provider;
+    /// # use std::sync::Arc;
+    /// # let provider = Provider::builder("https://id.example", Arc::new(portcullis_store::MemoryStore::new())).build().expect("ok");
+    /// // No Authenticator configured, so no password grant.
+    /// assert!(!provider.grant_types().any(|g| g == "password"));
+    /// ```
+    pub fn grant_types(&self) -> impl Iterator<Item = &str> {
+        self.0.grants.keys().map(String::as_str)
+    }
+
+    pub(crate) fn grant(&self, grant_type: &str) -> Option<&Arc<dyn Grant>> {
+        self.0.grants.get(grant_type)
+    }
+
+    /// The scopes that exist: OpenID Connect's plus the store's catalog.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when the catalog cannot be read.
+    pub async fn scope_catalog(&self) -> Result<ScopeCatalog, StoreError> {
+        let mut catalog = ScopeCatalog::with_oidc_scopes();
+        for scope in self.0.store.list_scopes().await? {
+            // The store's own definition of an OIDC scope does not replace ours.
+            let _ = catalog.insert(scope);
+        }
+        Ok(catalog)
+    }
+}
+
+/// Configures a [`Provider`]; every setting has a secure default, documented on its method.
+///
+/// ```
+/// use portcullis_endpoints::Provider;
+/// use portcullis_store::MemoryStore;
+/// use std::sync::Arc;
+///
+/// let provider = Provider::builder("https://id.example", Arc::new(MemoryStore::new()))
+///     .code_ttl(time::Duration::minutes(2))
+///     .require_pkce_for_confidential_clients()
+///     .build()?;
+/// # Ok::<(), portcullis_endpoints::ConfigError>(())
+/// ```
+#[must_use]
+pub struct ProviderBuilder {
+    issuer: String,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    claims: Arc<dyn ClaimsSource>,
+    consent: Arc<dyn ConsentSource>,
+    extensions: Vec<Arc<dyn Grant>>,
+    disabled: Vec<GrantType>,
+    max_body_bytes: usize,
+    paths: Paths,
+}
+
+impl ProviderBuilder {
+    /// The application's password check; enables the password grant (RFC 6749 §4.3) for
+    /// clients registered for it. Default: none, and no password grant.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Where user claims come from. Default: [`NoClaims`].
+    pub fn claims(mut self, claims: impl ClaimsSource) -> Self {
+        self.claims = Arc::new(claims);
+        self
+    }
+
+    /// Where remembered consent comes from. Default: [`NoRememberedConsent`] (always ask).
+    pub fn consent(mut self, consent: impl ConsentSource) -> Self {
+        self.consent = Arc::new(consent);
+        self
+    }
+
+    /// Adds an extension grant (RFC 6749 §4.5), keyed by its `grant_type`.
+    pub fn grant(mut self, grant: impl Grant) -> Self {
+        self.extensions.push(Arc::new(grant));
+        self
+    }
+
+    /// Turns a built-in grant off provider-wide, whatever clients are registered for.
+    pub fn disable_grant(mut self, grant: GrantType) -> Self {
+        self.disabled.push(grant);
+        self
+    }
+
+    /// Authorization code lifetime. Default and maximum 10 minutes (RFC 6749 §4.1.2).
+    pub fn code_ttl(mut self, ttl: Duration) -> Self {
+        self.policy.code_ttl = ttl;
+        self
+    }
+
+    /// How long a pending authorization waits for login and consent. Default 10 minutes.
+    pub fn interaction_ttl(mut self, ttl: Duration) -> Self {
+        self.policy.interaction_ttl = ttl;
+        self
+    }
+
+    /// Requires PKCE from confidential clients too (RFC 9700 §2.1.1). Default: only public
+    /// clients must use it.
+    pub fn require_pkce_for_confidential_clients(mut self) -> Self {
+        self.policy.pkce.required_for_confidential_clients = true;
+        self
+    }
+
+    /// Accepts `code_challenge_method=plain`. Default: S256 only.
+    ///
+    /// # Security
+    ///
+    /// `plain` does not protect a code whose authorization request leaked (RFC 7636 §7.2).
+    pub fn insecure_allow_plain_pkce(mut self) -> Self {
+        self.policy.pkce = PkcePolicy {
+            allow_plain: true,
+            ..self.policy.pkce
+        };
+        self
+    }
+
+    /// The time source. Default: the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Largest accepted request body. Default [`DEFAULT_MAX_BODY_BYTES`]; at least 1024.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Where adapters mount the endpoints. Default [`Paths::default`].
+    pub fn paths(mut self, paths: Paths) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    /// Checks the configuration and builds the provider.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first inconsistent setting.
+    pub fn build(self) -> Result<Provider, ConfigError> {
+        check_issuer(&self.issuer)?;
+        if self.policy.code_ttl <= Duration::ZERO || self.policy.code_ttl > MAX_CODE_TTL {
+            return Err(ConfigError::Lifetime {
+                setting: "code_ttl",
+                min: 1,
+                max: MAX_CODE_TTL.whole_seconds(),
+            });
+        }
+        if self.policy.interaction_ttl < Duration::minutes(1)
+            || self.policy.interaction_ttl > Duration::hours(1)
+        {
+            return Err(ConfigError::Lifetime {
+                setting: "interaction_ttl",
+                min: 60,
+                max: 3600,
+            });
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::BodyLimit);
+        }
+        let mut builtin: Vec<(GrantType, Arc<dyn Grant>)> = vec![
+            (GrantType::AuthorizationCode, Arc::new(AuthorizationCodeGrant)),
+            (GrantType::RefreshToken, Arc::new(RefreshTokenGrant)),
+            (GrantType::ClientCredentials, Arc::new(ClientCredentialsGrant)),
+        ];
+        if self.authenticator.is_some() {
+            builtin.push((GrantType::Password, Arc::new(PasswordGrant)));
+        }
+        let mut grants = BTreeMap::new();
+        let enabled = builtin
+            .into_iter()
+            .filter(|(kind, _)| !self.disabled.contains(kind))
+            .map(|(_, grant)| grant);
+        for grant in enabled.chain(self.extensions) {
+            let name = grant.grant_type().to_owned();
+            if grants.insert(name.clone(), grant).is_some() {
+                return Err(ConfigError::DuplicateGrant(name));
+            }
+        }
+        Ok(Provider(Arc::new(Inner {
+            issuer: self.issuer,
+            store: self.store,
+            clock: self.clock,
+            policy: self.policy,
+            authenticator: self.authenticator,
+            claims: self.claims,
+            consent: self.consent,
+            grants,
+            max_body_bytes: self.max_body_bytes,
+            paths: self.paths,
+        })))
+    }
+}
+
+/// RFC 8414 §2: the issuer is an `https` URL with no query or fragment; `http` is accepted
+/// on loopback for local development. No trailing slash, so `iss` compares exactly.
+fn check_issuer(issuer: &str) -> Result<(), ConfigError> {
+    let fail = |reason| {
+        Err(ConfigError::Issuer {
+            issuer: issuer.to_owned(),
+            reason,
+        })
+    };
+    let Ok(url) = url::Url::parse(issuer) else {
+        return fail("not an absolute URL");
+    };
+    let loopback = matches!(
+        url.host_str(),
+        Some("127.0.0.1" | "[::1]" | "localhost")
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return fail("http is only allowed on loopback; use https"),
+        _ => return fail("the scheme must be https"),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return fail("no query or fragment allowed");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return fail("no userinfo allowed");
+    }
+    if issuer.ends_with('/') {
+        return fail("no trailing slash");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! Token endpoint: RFC 6749 §3.2, responses per §5.1 and §5.2.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use portcullis_grants::{GrantContext, GrantError, TokenResponse};
+use serde_json::{Map, Value};
+
+use crate::{OAuthError, Provider, client_auth, request, response};
+
+impl Provider {
+    /// The token endpoint: authenticates the client, dispatches on `grant_type`, and answers
+    /// JSON with `Cache-Control: no-store` (RFC 6749 §5.1), or an RFC 6749 §5.2 error.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use portcullis_endpoints::Provider;
+    /// use std::sync::Arc;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().expect("rt").block_on(async {
+    /// let provider = Provider::builder("https://id.example", Arc::new(portcullis_store::MemoryStore::new()))
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// let request = http::Request::post("/oauth/token")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(Bytes::from_static(b"grant_type=client_credentials"))
+    ///     .expect("request");
+    /// let response = provider.token(request).await;
+    /// assert_eq!(response.status(), 401); // no client authentication
+    /// assert_eq!(response.headers()["cache-control"], "no-store");
+    /// # });
+    /// ```
+    pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
+        match self.exchange(&request).await {
+            Ok(tokens) => response::json(StatusCode::OK, &Value::Object(token_body(tokens))),
+            Err(err) => response::oauth_error(&err),
+        }
+    }
+
+    async fn exchange(&self, request: &Request<Bytes>) -> Result<TokenResponse, OAuthError> {
+        let params = request::form(request, self.max_body_bytes())?;
+        let client = client_auth::authenticate(self, request, &params).await?;
+        let grant_type = params
+            .get("grant_type")
+            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+        let grant = self.grant(grant_type).ok_or_else(|| {
+            OAuthError::from(GrantError::UnsupportedGrantType(
+                "this grant_type is not supported".into(),
+            ))
+        })?;
+        let catalog = self
+            .scope_catalog()
+            .await
+            .map_err(|err| OAuthError::store(&err))?;
+        let cx = GrantContext::new(
+            self.store().as_ref(),
+            &client,
+            &params,
+            self.now(),
+            self.policy(),
+            &catalog,
+            self.0.authenticator.as_deref(),
+        );
+        grant.exchange(&cx).await.map_err(OAuthError::from)
+    }
+}
+
+/// RFC 6749 §5.1 members; `scope` is always sent when non-empty so clients need not guess.
+fn token_body(tokens: TokenResponse) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert(
+        "access_token".into(),
+        tokens.access_token.expose_secret().into(),
+    );
+    body.insert("token_type".into(), tokens.token_type.into());
+    body.insert("expires_in".into(), tokens.expires_in.into());
+    if let Some(refresh) = &tokens.refresh_token {
+        body.insert("refresh_token".into(), refresh.expose_secret().into());
+    }
+    if !tokens.scope.is_empty() {
+        body.insert("scope".into(), tokens.scope.to_string().into());
+    }
+    for (name, value) in tokens.extra {
+        body.entry(name).or_insert(value);
+    }
+    body
+}

@@ -1,0 +1,186 @@
+//! The token-endpoint side of a grant (RFC 6749 §4, §6): the [`Grant`] trait every grant
+//! type implements, built-in or extension, and what it answers with.
+
+use async_trait::async_trait;
+use portcullis_registry::{Client, GrantType, ScopeCatalog, ScopeSet};
+use portcullis_store::Store;
+use portcullis_tokens::RawToken;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::{Authenticator, GrantError, Params, Policy};
+
+/// Everything a grant may use to answer one token request.
+///
+/// The client has already been authenticated (or identified, for public clients) by the
+/// token endpoint, and the parameters have been checked for duplicates.
+#[non_exhaustive]
+pub struct GrantContext<'a> {
+    /// The store.
+    pub store: &'a dyn Store,
+    /// The authenticated client (never revoked).
+    pub client: &'a Client,
+    /// The token request's parameters.
+    pub params: &'a Params,
+    /// The current time, from the provider's clock.
+    pub now: OffsetDateTime,
+    /// Provider-wide policy.
+    pub policy: &'a Policy,
+    /// The scopes that exist: the store's catalog plus the OpenID Connect scopes.
+    pub catalog: &'a ScopeCatalog,
+    /// The application's password check, if the provider has one.
+    pub authenticator: Option<&'a dyn Authenticator>,
+}
+
+impl<'a> GrantContext<'a> {
+    /// Assembles a context; the token endpoint does this for every request.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: &'a dyn Store,
+        client: &'a Client,
+        params: &'a Params,
+        now: OffsetDateTime,
+        policy: &'a Policy,
+        catalog: &'a ScopeCatalog,
+        authenticator: Option<&'a dyn Authenticator>,
+    ) -> GrantContext<'a> {
+        GrantContext {
+            store,
+            client,
+            params,
+            now,
+            policy,
+            catalog,
+            authenticator,
+        }
+    }
+
+    /// Fails with `unauthorized_client` unless the client is registered for `grant`
+    /// (RFC 6749 §5.2).
+    ///
+    /// # Errors
+    ///
+    /// [`GrantError::UnauthorizedClient`].
+    pub fn require_grant(&self, grant: GrantType) -> Result<(), GrantError> {
+        if self.client.allows_grant(grant) {
+            Ok(())
+        } else {
+            Err(GrantError::unauthorized_client(format!(
+                "this client is not allowed to use the {} grant",
+                grant.as_str()
+            )))
+        }
+    }
+
+    /// The value of a required parameter, or `invalid_request` naming it.
+    ///
+    /// # Errors
+    ///
+    /// [`GrantError::InvalidRequest`] when the parameter is absent or empty.
+    pub fn required(&self, name: &'static str) -> Result<&'a str, GrantError> {
+        self.params
+            .get(name)
+            .ok_or_else(|| GrantError::invalid_request(format!("{name} is required")))
+    }
+
+    /// The `scope` parameter, parsed (RFC 6749 §3.3); `None` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`GrantError::InvalidScope`] when it does not parse.
+    pub fn requested_scope(&self) -> Result<Option<ScopeSet>, GrantError> {
+        self.params
+            .get("scope")
+            .map(|raw| {
+                ScopeSet::parse(raw)
+                    .map_err(|err| GrantError::invalid_scope(format!("scope is malformed: {err}")))
+            })
+            .transpose()
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1), before serialization.
+///
+/// ```
+/// use portcullis_grants::TokenResponse;
+/// use portcullis_tokens::{mint, TokenKind};
+///
+/// let response = TokenResponse::bearer(mint(TokenKind::AccessToken)?, 3600, Default::default());
+/// assert_eq!(response.token_type, "Bearer");
+/// # Ok::<(), portcullis_tokens::TokenError>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: RawToken,
+    /// `Bearer` (RFC 6750).
+    pub token_type: &'static str,
+    /// Lifetime of the access token in seconds: the client's configured lifetime.
+    pub expires_in: u32,
+    /// A refresh token, when one is issued.
+    pub refresh_token: Option<RawToken>,
+    /// The scopes granted (RFC 6749 §5.1: always sent, so clients need not guess).
+    pub scope: ScopeSet,
+    /// Further members, for extensions (`id_token`, `issued_token_type`, …).
+    pub extra: Map<String, Value>,
+}
+
+impl TokenResponse {
+    /// A bearer response with no refresh token.
+    ///
+    /// ```
+    /// # use portcullis_grants::TokenResponse;
+    /// # use portcullis_tokens::{mint, TokenKind};
+    /// let response = TokenResponse::bearer(mint(TokenKind::AccessToken)?, 300, Default::default());
+    /// assert!(response.refresh_token.is_none());
+    /// # Ok::<(), portcullis_tokens::TokenError>(())
+    /// ```
+    pub fn bearer(access_token: RawToken, expires_in: u32, scope: ScopeSet) -> TokenResponse {
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: None,
+            scope,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// One grant type at the token endpoint.
+///
+/// The endpoint picks the grant whose [`grant_type`](Grant::grant_type) equals the request's
+/// `grant_type` parameter. Built-in grants are registered by the provider; extension grants
+/// (RFC 6749 §4.5) are added with the provider builder and keyed by their URI.
+///
+/// A grant must check that the client may use it ([`GrantContext::require_grant`]), must
+/// store everything it issues in one all-or-nothing store call, and must not issue anything
+/// when it returns an error.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use portcullis_grants::{Grant, GrantContext, GrantError, TokenResponse};
+///
+/// /// Refuses everything: the least grant that compiles.
+/// struct Closed;
+///
+/// #[async_trait]
+/// impl Grant for Closed {
+///     fn grant_type(&self) -> &str {
+///         "urn:example:params:oauth:grant-type:closed"
+///     }
+///     async fn exchange(&self, _cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
+///         Err(GrantError::invalid_grant("this grant never succeeds"))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Grant: Send + Sync + 'static {
+    /// The `grant_type` value this grant answers (`authorization_code`, or an absolute URI
+    /// for extension grants).
+    fn grant_type(&self) -> &str;
+
+    /// Answers a token request.
+    async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError>;
+}

@@ -1,0 +1,37 @@
+//! Grant-type logic for portcullis, free of HTTP and of any web framework.
+//!
+//! One module per grant, each implementing [`Grant`] for the token endpoint:
+//! `authorization_code` (RFC 6749 §4.1 with PKCE, RFC 7636), `refresh` (§6, rotation and
+//! reuse detection per RFC 9700 §4.14.2), `client_credentials` (§4.4) and `password`
+//! (§4.3). `authorization_request` validates the front-channel request (§4.1.1, §4.2.1).
+//! Extension grants (§4.5) implement [`Grant`] too and are keyed by their URI.
+//!
+//! The embedding application answers for its users through [`Authenticator`],
+//! [`ClaimsSource`] and [`ConsentSource`]; time comes from a [`Clock`].
+
+mod authorization_code;
+pub mod authorization_request;
+mod callbacks;
+mod client_credentials;
+mod clock;
+mod error;
+mod grant;
+mod issue;
+mod params;
+mod password;
+pub mod pkce;
+mod policy;
+mod refresh;
+
+pub use authorization_code::AuthorizationCodeGrant;
+pub use callbacks::{Authenticator, ClaimsSource, ConsentSource, NoClaims, NoRememberedConsent};
+pub use client_credentials::ClientCredentialsGrant;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{BoxError, GrantError};
+pub use grant::{Grant, GrantContext, TokenResponse};
+pub use issue::{Issuance, Minted, issues_refresh_token, mint_tokens};
+pub use params::{MAX_PARAMETERS, MAX_VALUE_BYTES, Params, ParamsError};
+pub use password::PasswordGrant;
+pub use pkce::CodeChallengeMethod;
+pub use policy::{MAX_CODE_TTL, PkcePolicy, Policy};
+pub use refresh::RefreshTokenGrant;
