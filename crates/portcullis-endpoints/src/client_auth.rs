@@ -41,11 +41,9 @@ pub(crate) async fn authenticate(
     let fail = || OAuthError::invalid_client(FAILED, realm);
 
     let (id, secret, method) = match &presented {
-        Presented::Basic { id, secret } => (
-            id,
-            Some(secret),
-            TokenEndpointAuthMethod::ClientSecretBasic,
-        ),
+        Presented::Basic { id, secret } => {
+            (id, Some(secret), TokenEndpointAuthMethod::ClientSecretBasic)
+        }
         Presented::Post { id, secret } => {
             (id, Some(secret), TokenEndpointAuthMethod::ClientSecretPost)
         }

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use portcullis_grants::{
-    Authenticator, AuthorizationCodeGrant, ClaimsSource, ClientCredentialsGrant, Clock,
-    ConsentSource, Grant, MAX_CODE_TTL, NoClaims, NoRememberedConsent, PasswordGrant, PkcePolicy,
-    Policy, RefreshTokenGrant, SystemClock,
+    Authenticator, AuthorizationCodeGrant, ClientCredentialsGrant, Clock, ConsentSource, Grant,
+    MAX_CODE_TTL, NoRememberedConsent, PasswordGrant, PkcePolicy, Policy, RefreshTokenGrant,
+    SystemClock,
 };
 use portcullis_registry::{GrantType, ScopeCatalog};
 use portcullis_store::{Store, StoreError};
@@ -91,7 +91,6 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policy: Policy,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
-    pub(crate) claims: Arc<dyn ClaimsSource>,
     pub(crate) consent: Arc<dyn ConsentSource>,
     pub(crate) grants: BTreeMap<String, Arc<dyn Grant>>,
     pub(crate) max_body_bytes: usize,
@@ -139,7 +138,6 @@ impl Provider {
             clock: Arc::new(SystemClock),
             policy: Policy::default(),
             authenticator: None,
-            claims: Arc::new(NoClaims),
             consent: Arc::new(NoRememberedConsent),
             extensions: Vec::new(),
             disabled: Vec::new(),
@@ -237,7 +235,6 @@ pub struct ProviderBuilder {
     clock: Arc<dyn Clock>,
     policy: Policy,
     authenticator: Option<Arc<dyn Authenticator>>,
-    claims: Arc<dyn ClaimsSource>,
     consent: Arc<dyn ConsentSource>,
     extensions: Vec<Arc<dyn Grant>>,
     disabled: Vec<GrantType>,
@@ -250,12 +247,6 @@ impl ProviderBuilder {
     /// clients registered for it. Default: none, and no password grant.
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
         self.authenticator = Some(Arc::new(authenticator));
-        self
-    }
-
-    /// Where user claims come from. Default: [`NoClaims`].
-    pub fn claims(mut self, claims: impl ClaimsSource) -> Self {
-        self.claims = Arc::new(claims);
         self
     }
 
@@ -354,9 +345,15 @@ impl ProviderBuilder {
             return Err(ConfigError::BodyLimit);
         }
         let mut builtin: Vec<(GrantType, Arc<dyn Grant>)> = vec![
-            (GrantType::AuthorizationCode, Arc::new(AuthorizationCodeGrant)),
+            (
+                GrantType::AuthorizationCode,
+                Arc::new(AuthorizationCodeGrant),
+            ),
             (GrantType::RefreshToken, Arc::new(RefreshTokenGrant)),
-            (GrantType::ClientCredentials, Arc::new(ClientCredentialsGrant)),
+            (
+                GrantType::ClientCredentials,
+                Arc::new(ClientCredentialsGrant),
+            ),
         ];
         if self.authenticator.is_some() {
             builtin.push((GrantType::Password, Arc::new(PasswordGrant)));
@@ -378,7 +375,6 @@ impl ProviderBuilder {
             clock: self.clock,
             policy: self.policy,
             authenticator: self.authenticator,
-            claims: self.claims,
             consent: self.consent,
             grants,
             max_body_bytes: self.max_body_bytes,
@@ -399,10 +395,7 @@ fn check_issuer(issuer: &str) -> Result<(), ConfigError> {
     let Ok(url) = url::Url::parse(issuer) else {
         return fail("not an absolute URL");
     };
-    let loopback = matches!(
-        url.host_str(),
-        Some("127.0.0.1" | "[::1]" | "localhost")
-    );
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

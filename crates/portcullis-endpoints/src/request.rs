@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{Method, Request};
-use portcullis_grants::Params;
+use portcullis_grants::{Params, ParamsError};
 
 use crate::OAuthError;
 
@@ -37,8 +37,7 @@ pub(crate) fn form(request: &Request<Bytes>, limit: usize) -> Result<Params, OAu
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    let params = Params::parse(request.body())
-        .map_err(|err| OAuthError::invalid_request(err.to_string()))?;
+    let params = Params::parse(request.body()).map_err(params_error)?;
     reject_duplicates(&params)?;
     Ok(params)
 }
@@ -61,15 +60,37 @@ pub(crate) fn authorization(request: &Request<Bytes>, limit: usize) -> Result<Pa
         }
         _ => return Err(OAuthError::method_not_allowed("GET, POST")),
     };
-    Params::parse(raw).map_err(|err| OAuthError::invalid_request(err.to_string()))
+    Params::parse(raw).map_err(params_error)
 }
 
 /// RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
 pub(crate) fn reject_duplicates(params: &Params) -> Result<(), OAuthError> {
     match params.duplicates().iter().next() {
         Some(name) => Err(OAuthError::invalid_request(format!(
-            "parameter {name} is repeated"
+            "parameter {} is repeated",
+            shown(name)
         ))),
         None => Ok(()),
+    }
+}
+
+/// A parameter name fit to repeat in `error_description`, whose characters RFC 6749 §5.2
+/// restricts to `%x20-21 / %x23-5B / %x5D-7E`; anything else is not echoed.
+fn shown(name: &str) -> &str {
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if plain { name } else { "(unprintable)" }
+}
+
+fn params_error(err: ParamsError) -> OAuthError {
+    match err {
+        ParamsError::TooLong { name, max } => OAuthError::invalid_request(format!(
+            "parameter {} is too long (at most {max} bytes)",
+            shown(&name)
+        )),
+        other => OAuthError::invalid_request(other.to_string()),
     }
 }

@@ -72,7 +72,8 @@ pub(crate) fn html(status: StatusCode, body: String, csp: &str) -> Response<Byte
 }
 
 /// The default Content-Security-Policy of provider pages.
-pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
+pub(crate) const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
 
 /// A 303 See Other to `location` (RFC 9700 §4.12: 303, so a POST is never replayed).
 pub(crate) fn see_other(location: &str) -> Response<Bytes> {

@@ -12,7 +12,11 @@ async fn harness_builds_a_provider_and_registers_clients() {
     assert!(spa.secret.is_none());
     let response = h
         .provider
-        .token(form_post("/oauth/token", "grant_type=client_credentials", &[("authorization", &web.basic())]))
+        .token(form_post(
+            "/oauth/token",
+            "grant_type=client_credentials",
+            &[("authorization", &web.basic())],
+        ))
         .await;
     // A web client is not registered for client_credentials.
     assert_eq!(response.status(), 400, "{}", json(&response));

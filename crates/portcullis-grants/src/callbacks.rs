@@ -10,7 +10,8 @@ use crate::BoxError;
 /// Checks a username and password for the resource owner password grant (RFC 6749 §4.3).
 ///
 /// Return `Ok(None)` for wrong credentials (the client gets `invalid_grant`, and is never
-/// told whether the user exists) and `Err` only when the check itself failed.
+/// told whether the user exists) and `Err` only when the check itself failed. The error is
+/// logged with its causes: never put the password in it.
 ///
 /// ```
 /// use async_trait::async_trait;
@@ -32,8 +33,11 @@ use crate::BoxError;
 #[async_trait]
 pub trait Authenticator: Send + Sync + 'static {
     /// The subject for these credentials, or `None` if they are wrong.
-    async fn authenticate(&self, username: &str, password: &str)
-    -> Result<Option<Subject>, BoxError>;
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Subject>, BoxError>;
 }
 
 /// Supplies the user's claims (OpenID Connect Core §5.4) for the scopes granted.
@@ -92,8 +96,11 @@ pub trait ClaimsSource: Send + Sync + 'static {
 #[async_trait]
 pub trait ConsentSource: Send + Sync + 'static {
     /// The scopes `subject` has already granted `client`.
-    async fn granted_scopes(&self, subject: &Subject, client: &ClientId)
-    -> Result<ScopeSet, BoxError>;
+    async fn granted_scopes(
+        &self,
+        subject: &Subject,
+        client: &ClientId,
+    ) -> Result<ScopeSet, BoxError>;
 }
 
 /// Remembers no consent: the default [`ConsentSource`].

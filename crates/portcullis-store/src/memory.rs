@@ -299,12 +299,13 @@ impl TokenTable {
         expired.len()
     }
 
-    /// Revokes every live, not yet revoked token among `hashes`.
-    fn revoke_all(&mut self, hashes: Vec<TokenHash>, now: OffsetDateTime) -> u64 {
+    /// Revokes every not yet revoked token among `hashes` that is live at `now` (every one
+    /// of them when `now` is `None`); answers how many changed.
+    fn revoke_all(&mut self, hashes: Vec<TokenHash>, now: Option<OffsetDateTime>) -> u64 {
         let mut revoked = 0;
         for hash in hashes {
             if let Some(token) = self.by_hash.get_mut(&hash)
-                && !token.is_expired(now)
+                && !now.is_some_and(|now| token.is_expired(now))
                 && token.status != TokenStatus::Revoked
             {
                 token.status = TokenStatus::Revoked;
@@ -388,7 +389,7 @@ impl ClientStore for MemoryStore {
             // Lock order: clients, then tokens (as in delete_client).
             let mut tokens = lock(&self.tokens);
             let hashes = tokens.client_hashes(&client.id);
-            tokens.revoke_all(hashes, OffsetDateTime::now_utc());
+            tokens.revoke_all(hashes, None);
         }
         *stored = client;
         Ok(())
@@ -399,7 +400,7 @@ impl ClientStore for MemoryStore {
         let existed = clients.remove(id).is_some();
         let mut tokens = lock(&self.tokens);
         let hashes = tokens.client_hashes(id);
-        tokens.revoke_all(hashes, OffsetDateTime::now_utc());
+        tokens.revoke_all(hashes, None);
         Ok(existed)
     }
 
@@ -584,7 +585,7 @@ impl TokenStore for MemoryStore {
             TokenStatus::Revoked => Ok(Rotation::Invalid),
             TokenStatus::Rotated => {
                 let hashes = table.family_hashes(&previous.family);
-                let revoked = table.revoke_all(hashes, now);
+                let revoked = table.revoke_all(hashes, Some(now));
                 Ok(Rotation::ReuseDetected {
                     family: previous.family,
                     revoked,
@@ -623,7 +624,7 @@ impl TokenStore for MemoryStore {
         let mut table = lock(&self.tokens);
         let before = table.live(hash, now).cloned();
         if before.is_some() {
-            table.revoke_all(vec![*hash], now);
+            table.revoke_all(vec![*hash], Some(now));
         }
         Ok(before)
     }
@@ -635,7 +636,7 @@ impl TokenStore for MemoryStore {
     ) -> Result<u64, StoreError> {
         let mut table = lock(&self.tokens);
         let hashes = table.family_hashes(family);
-        Ok(table.revoke_all(hashes, now))
+        Ok(table.revoke_all(hashes, Some(now)))
     }
 
     async fn revoke_client_tokens(
@@ -645,7 +646,7 @@ impl TokenStore for MemoryStore {
     ) -> Result<u64, StoreError> {
         let mut table = lock(&self.tokens);
         let hashes = table.client_hashes(client);
-        Ok(table.revoke_all(hashes, now))
+        Ok(table.revoke_all(hashes, Some(now)))
     }
 
     async fn list_client_tokens(

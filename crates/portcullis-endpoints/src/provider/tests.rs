@@ -30,10 +30,18 @@ fn rfc8414_2_issuer_rules() {
 #[test]
 fn lifetimes_and_limits_are_checked() {
     let base = "https://id.example";
-    assert!(builder(base).code_ttl(Duration::minutes(10)).build().is_ok());
+    assert!(
+        builder(base)
+            .code_ttl(Duration::minutes(10))
+            .build()
+            .is_ok()
+    );
     assert!(matches!(
         builder(base).code_ttl(Duration::seconds(601)).build(),
-        Err(ConfigError::Lifetime { setting: "code_ttl", .. })
+        Err(ConfigError::Lifetime {
+            setting: "code_ttl",
+            ..
+        })
     ));
     assert!(matches!(
         builder(base).code_ttl(Duration::ZERO).build(),

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use portcullis_endpoints::{Provider, ProviderBuilder};
 use portcullis_grants::{Authenticator, BoxError, ManualClock};
-use portcullis_registry::{Client, ClientKind, NewClient, ScopeCatalog, ScopeDefinition, Scope};
-use portcullis_store::{MemoryStore, ScopeStore, ClientStore};
+use portcullis_registry::{Client, ClientKind, NewClient, Scope, ScopeCatalog, ScopeDefinition};
+use portcullis_store::{ClientStore, MemoryStore, ScopeStore};
 use portcullis_tokens::Subject;
 use serde_json::Value;
 
@@ -32,7 +32,11 @@ pub struct OneUser;
 
 #[async_trait]
 impl Authenticator for OneUser {
-    async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Subject>, BoxError> {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Subject>, BoxError> {
         Ok((username == "alice" && password == "correct horse")
             .then(|| Subject::new("user-alice").expect("subject")))
     }
@@ -61,7 +65,10 @@ impl Registered {
 
 pub fn basic(id: &str, secret: &str) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(id), enc(secret))))
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    )
 }
 
 pub struct Harness {
@@ -82,7 +89,10 @@ impl Harness {
         let clock = Arc::new(ManualClock::starting_now());
         for name in APP_SCOPES {
             store
-                .insert_scope(ScopeDefinition::new(Scope::new(name).unwrap(), format!("{name} scope")))
+                .insert_scope(ScopeDefinition::new(
+                    Scope::new(name).unwrap(),
+                    format!("{name} scope"),
+                ))
                 .await
                 .unwrap();
         }
@@ -90,7 +100,11 @@ impl Harness {
             .clock(clock.clone())
             .authenticator(OneUser);
         let provider = configure(builder).build().expect("valid provider");
-        Harness { provider, store, clock }
+        Harness {
+            provider,
+            store,
+            clock,
+        }
     }
 
     /// Registers a client built by `configure` from `NewClient::new(name, kind)`.
@@ -108,7 +122,10 @@ impl Harness {
         let issued = configure(NewClient::new(format!("{kind:?} test client"), kind))
             .build(&catalog)
             .expect("valid test client");
-        self.store.insert_client(issued.client.clone()).await.unwrap();
+        self.store
+            .insert_client(issued.client.clone())
+            .await
+            .unwrap();
         Registered {
             client: issued.client,
             secret: issued.secret.map(|s| s.expose_secret().to_owned()),
@@ -117,36 +134,44 @@ impl Harness {
 
     /// A confidential web client: code + refresh, all scopes, redirect [`REDIRECT`].
     pub async fn web(&self) -> Registered {
-        self.register(ClientKind::Web, |c| c.redirect_uri(REDIRECT).all_scopes()).await
+        self.register(ClientKind::Web, |c| c.redirect_uri(REDIRECT).all_scopes())
+            .await
     }
 
     /// A public SPA client: code with PKCE, all scopes, redirect [`REDIRECT`].
     pub async fn spa(&self) -> Registered {
-        self.register(ClientKind::Spa, |c| c.redirect_uri(REDIRECT).all_scopes()).await
+        self.register(ClientKind::Spa, |c| c.redirect_uri(REDIRECT).all_scopes())
+            .await
     }
 
     /// A public native client with a loopback redirect (any port, RFC 8252 §7.3).
     pub async fn native(&self) -> Registered {
-        self.register(ClientKind::Native, |c| c.redirect_uri(NATIVE_REDIRECT).all_scopes()).await
+        self.register(ClientKind::Native, |c| {
+            c.redirect_uri(NATIVE_REDIRECT).all_scopes()
+        })
+        .await
     }
 
     /// A machine client: client credentials, scopes view:users and create:users, one role.
     pub async fn machine(&self) -> Registered {
         self.register(ClientKind::Machine, |c| {
-            c.scopes(["view:users", "create:users"]).role("auditor", Some("emea"))
+            c.scopes(["view:users", "create:users"])
+                .role("auditor", Some("emea"))
         })
         .await
     }
 
     /// A resource-owner client: password + refresh, all scopes.
     pub async fn resource_owner(&self) -> Registered {
-        self.register(ClientKind::ResourceOwner, |c| c.all_scopes()).await
+        self.register(ClientKind::ResourceOwner, |c| c.all_scopes())
+            .await
     }
 }
 
 /// A form POST to `path` with `body`, plus optional extra headers.
 pub fn form_post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Bytes> {
-    let mut builder = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+    let mut builder =
+        Request::post(path).header("content-type", "application/x-www-form-urlencoded");
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
