@@ -13,8 +13,8 @@ use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue};
 use http::{Request, Response, StatusCode};
 use portcullis_grants::authorization_request::{
-    AuthorizationError, AuthorizationRequest, AuthorizationRequestError, Prompt, ResponseMode,
-    ResponseTarget, ResponseType, requested_client_id,
+    AuthorizationRequest, AuthorizationRequestError, Prompt, ResponseMode, ResponseTarget,
+    ResponseType, requested_client_id,
 };
 use portcullis_grants::{GrantError, Issuance, mint_tokens};
 use portcullis_registry::{Client, ClientId, Scope, ScopeSet};
@@ -656,7 +656,7 @@ impl Provider {
         match err.redirect() {
             Some(redirect) => self.error_redirect(
                 &redirect.target,
-                redirect_code(&redirect.error),
+                AuthorizeErrorCode::for_validation(&redirect.error),
                 redirect.error.description(),
             ),
             None => error_page(StatusCode::BAD_REQUEST, err.code(), err.description()),
@@ -667,7 +667,7 @@ impl Provider {
     fn store_failure_redirect(&self, target: &ResponseTarget, err: &StoreError) -> Response<Bytes> {
         tracing::error!("authorization request failed: storage: {err}");
         let code = AuthorizeErrorCode::for_store(err);
-        self.error_redirect(target, code, store_failure_description(code))
+        self.error_redirect(target, code, code.store_failure_description())
     }
 
     /// A failure while issuing, at the redirect URI.
@@ -686,7 +686,7 @@ impl Provider {
                 self.error_redirect(
                     target,
                     AuthorizeErrorCode::ServerError,
-                    store_failure_description(AuthorizeErrorCode::ServerError),
+                    AuthorizeErrorCode::ServerError.store_failure_description(),
                 )
             }
         }
@@ -775,29 +775,6 @@ fn check_granted(granted: &ScopeSet, requested: &ScopeSet) -> Result<(), Complet
     }
 }
 
-/// The authorization endpoint's code for a redirected validation error.
-fn redirect_code(err: &AuthorizationError) -> AuthorizeErrorCode {
-    match err {
-        AuthorizationError::UnauthorizedClient(_) => AuthorizeErrorCode::UnauthorizedClient,
-        AuthorizationError::UnsupportedResponseType(_) => {
-            AuthorizeErrorCode::UnsupportedResponseType
-        }
-        AuthorizationError::InvalidScope(_) => AuthorizeErrorCode::InvalidScope,
-        AuthorizationError::RequestNotSupported(_) => AuthorizeErrorCode::RequestNotSupported,
-        AuthorizationError::RequestUriNotSupported(_) => AuthorizeErrorCode::RequestUriNotSupported,
-        // `InvalidRequest`, and whatever later versions add.
-        _ => AuthorizeErrorCode::InvalidRequest,
-    }
-}
-
-fn store_failure_description(code: AuthorizeErrorCode) -> &'static str {
-    if code == AuthorizeErrorCode::TemporarilyUnavailable {
-        "the authorization server is temporarily unavailable; retry later"
-    } else {
-        "the authorization server failed to process the request"
-    }
-}
-
 /// The page for a request that must not be redirected: names the problem, escapes
 /// everything, cannot be framed or cached.
 fn error_page(status: StatusCode, code: &str, description: &str) -> Response<Bytes> {
@@ -840,5 +817,5 @@ fn store_failure_page(err: &StoreError) -> Response<Bytes> {
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    error_page(status, code.as_str(), store_failure_description(code))
+    error_page(status, code.as_str(), code.store_failure_description())
 }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 use portcullis_grants::GrantError;
+use portcullis_grants::authorization_request::AuthorizationError;
 use portcullis_store::StoreError;
 
 /// Error codes of the authorization endpoint (RFC 6749 §4.1.2.1, §4.2.2.1; OpenID Connect
@@ -72,6 +73,32 @@ impl AuthorizeErrorCode {
             AuthorizeErrorCode::TemporarilyUnavailable
         } else {
             AuthorizeErrorCode::ServerError
+        }
+    }
+
+    /// The code for a validation error that is redirected to the client.
+    pub(crate) fn for_validation(err: &AuthorizationError) -> AuthorizeErrorCode {
+        match err {
+            AuthorizationError::UnauthorizedClient(_) => AuthorizeErrorCode::UnauthorizedClient,
+            AuthorizationError::UnsupportedResponseType(_) => {
+                AuthorizeErrorCode::UnsupportedResponseType
+            }
+            AuthorizationError::InvalidScope(_) => AuthorizeErrorCode::InvalidScope,
+            AuthorizationError::RequestNotSupported(_) => AuthorizeErrorCode::RequestNotSupported,
+            AuthorizationError::RequestUriNotSupported(_) => {
+                AuthorizeErrorCode::RequestUriNotSupported
+            }
+            // `InvalidRequest`, and whatever later versions add.
+            _ => AuthorizeErrorCode::InvalidRequest,
+        }
+    }
+
+    /// The description sent with a store failure: no internal detail.
+    pub(crate) fn store_failure_description(self) -> &'static str {
+        if self == AuthorizeErrorCode::TemporarilyUnavailable {
+            "the authorization server is temporarily unavailable; retry later"
+        } else {
+            "the authorization server failed to process the request"
         }
     }
 }

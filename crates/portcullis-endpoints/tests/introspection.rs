@@ -9,21 +9,17 @@
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use http::{Request, Response};
 use portcullis_endpoints::Provider;
 use portcullis_grants::{Issuance, ManualClock, mint_tokens};
 use portcullis_registry::{
-    Client, ClientId, ClientKind, NewClient, RoleAssignment, ScopeCatalog, ScopeDefinition,
-    ScopeSet, TokenEndpointAuthMethod,
+    Client, ClientKind, NewClient, RoleAssignment, ScopeCatalog, ScopeSet, TokenEndpointAuthMethod,
 };
+use portcullis_store::testing::{Failure, FaultyStore};
 use portcullis_store::{
-    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, MemoryStore, Page,
-    PendingAuthorization, PendingAuthorizationStore, Rotation, ScopeStore, StoreError,
-    SweepExpired, TokenRecord, TokenStatus, TokenStore,
+    ClientStore, FamilyId, MemoryStore, RecordFamily, TokenRecord, TokenStatus, TokenStore,
 };
 use portcullis_tokens::{Subject, TokenHash, TokenKind, mint};
 use serde_json::{Value, json};
@@ -137,188 +133,6 @@ fn inactive() -> Value {
 async fn resource_server(h: &Harness) -> Registered {
     h.register(ClientKind::Machine, |c| c.introspect_any(true))
         .await
-}
-
-/// A store whose token or client operations can be made to fail, for the
-/// `temporarily_unavailable` / `server_error` rows.
-struct Flaky {
-    inner: MemoryStore,
-    /// 0: working; 1: `Unavailable`; 2: `Backend`.
-    tokens: AtomicU8,
-    clients: AtomicU8,
-}
-
-impl Flaky {
-    fn check(flag: &AtomicU8) -> Result<(), StoreError> {
-        match flag.load(Ordering::SeqCst) {
-            0 => Ok(()),
-            1 => Err(StoreError::Unavailable {
-                message: "pool timed out".into(),
-                source: None,
-            }),
-            _ => Err(StoreError::Backend {
-                message: "corrupt row".into(),
-                source: None,
-            }),
-        }
-    }
-}
-
-#[async_trait]
-impl ClientStore for Flaky {
-    async fn insert_client(&self, client: Client) -> Result<(), StoreError> {
-        Flaky::check(&self.clients)?;
-        self.inner.insert_client(client).await
-    }
-    async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        Flaky::check(&self.clients)?;
-        self.inner.get_client(id).await
-    }
-    async fn update_client(&self, client: Client) -> Result<(), StoreError> {
-        Flaky::check(&self.clients)?;
-        self.inner.update_client(client).await
-    }
-    async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
-        Flaky::check(&self.clients)?;
-        self.inner.delete_client(id).await
-    }
-    async fn list_clients(&self, page: Page<ClientId>) -> Result<Vec<Client>, StoreError> {
-        Flaky::check(&self.clients)?;
-        self.inner.list_clients(page).await
-    }
-}
-
-#[async_trait]
-impl ScopeStore for Flaky {
-    async fn insert_scope(&self, scope: ScopeDefinition) -> Result<(), StoreError> {
-        self.inner.insert_scope(scope).await
-    }
-    async fn get_scope(&self, name: &str) -> Result<Option<ScopeDefinition>, StoreError> {
-        self.inner.get_scope(name).await
-    }
-    async fn list_scopes(&self) -> Result<Vec<ScopeDefinition>, StoreError> {
-        self.inner.list_scopes().await
-    }
-    async fn delete_scope(&self, name: &str) -> Result<bool, StoreError> {
-        self.inner.delete_scope(name).await
-    }
-}
-
-#[async_trait]
-impl PendingAuthorizationStore for Flaky {
-    async fn insert_pending(&self, pending: PendingAuthorization) -> Result<(), StoreError> {
-        self.inner.insert_pending(pending).await
-    }
-    async fn get_pending(
-        &self,
-        handle: &TokenHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<PendingAuthorization>, StoreError> {
-        self.inner.get_pending(handle, now).await
-    }
-    async fn take_pending(
-        &self,
-        handle: &TokenHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<PendingAuthorization>, StoreError> {
-        self.inner.take_pending(handle, now).await
-    }
-}
-
-#[async_trait]
-impl CodeStore for Flaky {
-    async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
-        self.inner.insert_code(code).await
-    }
-    async fn find_code(
-        &self,
-        code: &TokenHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<AuthorizationCode>, StoreError> {
-        self.inner.find_code(code, now).await
-    }
-    async fn redeem_code(
-        &self,
-        code: &TokenHash,
-        tokens: Vec<TokenRecord>,
-        now: OffsetDateTime,
-    ) -> Result<CodeRedemption, StoreError> {
-        self.inner.redeem_code(code, tokens, now).await
-    }
-}
-
-#[async_trait]
-impl TokenStore for Flaky {
-    async fn insert_tokens(&self, tokens: Vec<TokenRecord>) -> Result<(), StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.insert_tokens(tokens).await
-    }
-    async fn find_token(
-        &self,
-        hash: &TokenHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<TokenRecord>, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.find_token(hash, now).await
-    }
-    async fn rotate_refresh_token(
-        &self,
-        presented: &TokenHash,
-        successors: Vec<TokenRecord>,
-        now: OffsetDateTime,
-    ) -> Result<Rotation, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner
-            .rotate_refresh_token(presented, successors, now)
-            .await
-    }
-    async fn revoke_token(
-        &self,
-        hash: &TokenHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<TokenRecord>, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.revoke_token(hash, now).await
-    }
-    async fn revoke_family(
-        &self,
-        family: &FamilyId,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.revoke_family(family, now).await
-    }
-    async fn revoke_client_tokens(
-        &self,
-        client: &ClientId,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.revoke_client_tokens(client, now).await
-    }
-    async fn list_client_tokens(
-        &self,
-        client: &ClientId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<TokenRecord>, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.list_client_tokens(client, now).await
-    }
-    async fn list_family(
-        &self,
-        family: &FamilyId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<TokenRecord>, StoreError> {
-        Flaky::check(&self.tokens)?;
-        self.inner.list_family(family, now).await
-    }
-}
-
-#[async_trait]
-impl SweepExpired for Flaky {
-    async fn sweep_expired(&self, now: OffsetDateTime, batch: usize) -> Result<usize, StoreError> {
-        self.inner.sweep_expired(now, batch).await
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -663,11 +477,7 @@ async fn rfc7662_negative_cases() {
 
 #[tokio::test]
 async fn rfc7662_2_3_store_failure_cases() {
-    let store = Arc::new(Flaky {
-        inner: MemoryStore::new(),
-        tokens: AtomicU8::new(0),
-        clients: AtomicU8::new(0),
-    });
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
     let clock = Arc::new(ManualClock::starting_now());
     let provider = Provider::builder(ISSUER, store.clone())
         .clock(clock.clone())
@@ -689,7 +499,7 @@ async fn rfc7662_2_3_store_failure_cases() {
     let request = || introspect_as(&web, &[("token", &tokens.access)]);
     let secrets = [tokens.access.clone(), web.secret().to_owned()];
 
-    store.tokens.store(1, Ordering::SeqCst);
+    store.fail(RecordFamily::Token, Failure::Unavailable);
     run(
         &provider,
         vec![case(
@@ -700,7 +510,7 @@ async fn rfc7662_2_3_store_failure_cases() {
         &secrets,
     )
     .await;
-    store.tokens.store(2, Ordering::SeqCst);
+    store.fail(RecordFamily::Token, Failure::Backend);
     run(
         &provider,
         vec![case(
@@ -711,8 +521,8 @@ async fn rfc7662_2_3_store_failure_cases() {
         &secrets,
     )
     .await;
-    store.tokens.store(0, Ordering::SeqCst);
-    store.clients.store(1, Ordering::SeqCst);
+    store.heal(RecordFamily::Token);
+    store.fail(RecordFamily::Client, Failure::Unavailable);
     run(
         &provider,
         vec![case(
@@ -723,7 +533,7 @@ async fn rfc7662_2_3_store_failure_cases() {
         &secrets,
     )
     .await;
-    store.clients.store(0, Ordering::SeqCst);
+    store.heal(RecordFamily::Client);
     let response = provider.introspect(request()).await;
     assert_eq!(response.status(), 200);
     assert_eq!(json(&response)["active"], true);

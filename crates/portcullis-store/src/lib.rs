@@ -51,6 +51,8 @@ mod token;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use client::{ClientStore, Page};
 pub use code::{AuthorizationCode, CodeRedemption, CodeStore};
