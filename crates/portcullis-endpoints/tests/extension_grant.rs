@@ -1,6 +1,6 @@
 //! RFC 6749 §4.5: extension grants plug in through the `Grant` trait, keyed by their URI.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod support;
 
