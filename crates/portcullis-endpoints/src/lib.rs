@@ -14,6 +14,7 @@
 //! the JSON endpoints, [`AuthorizeErrorCode`] for the authorization endpoint.
 
 mod authorize;
+mod browser;
 mod client_auth;
 mod error;
 mod introspection;

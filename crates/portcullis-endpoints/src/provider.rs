@@ -32,6 +32,11 @@ pub struct Paths {
     pub revoke: String,
     /// Introspection endpoint, default `/oauth/introspect`.
     pub introspect: String,
+    /// Where [`Provider::authorize_http`] sends a user who must sign in, default
+    /// `/oauth/login` (the `ui` feature's page, or the application's own).
+    pub login: String,
+    /// Where it sends a signed-in user who must consent, default `/oauth/consent`.
+    pub consent: String,
 }
 
 impl Default for Paths {
@@ -41,6 +46,8 @@ impl Default for Paths {
             token: "/oauth/token".into(),
             revoke: "/oauth/revoke".into(),
             introspect: "/oauth/introspect".into(),
+            login: "/oauth/login".into(),
+            consent: "/oauth/consent".into(),
         }
     }
 }

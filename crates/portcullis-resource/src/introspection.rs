@@ -1,0 +1,1 @@
+//! RFC 7662 introspection of a remote provider. (Being built.)

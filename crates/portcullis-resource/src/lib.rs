@@ -1,0 +1,47 @@
+//! What a resource server needs from portcullis, free of any web framework.
+//!
+//! - [`TokenValidator`] turns the bearer token of a request into an [`AccessToken`]:
+//!   [`StoreValidator`] looks it up in the provider's store (same process or shared
+//!   database); `IntrospectionValidator` (feature `introspection`) asks a remote provider by
+//!   RFC 7662 and caches the answer no longer than the token lives.
+//! - [`Resource`] reads the token from the `Authorization` header only (RFC 6750 §2.1) and
+//!   validates it; [`require_scope`] and [`require_role`] are the guards; every failure is a
+//!   [`BearerError`] that knows its status and `WWW-Authenticate` challenge (RFC 6750 §3).
+//! - [`SubjectMapper`] maps a token's subject (and client) to the application's own user id.
+//!
+//! The axum and actix-web adapters wrap these in extractors and guards.
+//!
+//! ```
+//! use portcullis_resource::{Resource, StoreValidator, require_scope};
+//! use portcullis_store::MemoryStore;
+//! use std::sync::Arc;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().expect("rt").block_on(async {
+//! let resource = Resource::new(StoreValidator::new(Arc::new(MemoryStore::new()))).realm("api");
+//! let mut headers = http::HeaderMap::new();
+//! headers.insert("authorization", "Bearer pc_at_unknown".parse().expect("header"));
+//! let err = resource.authenticate(&headers).await.unwrap_err();
+//! assert_eq!(err.status(), 401);
+//! assert!(resource.challenge(&err).contains(r#"error="invalid_token""#));
+//! # });
+//! ```
+
+mod access_token;
+mod bearer;
+mod error;
+mod guard;
+#[cfg(feature = "introspection")]
+mod introspection;
+mod resource;
+mod store_validator;
+mod subject;
+
+pub use access_token::AccessToken;
+pub use bearer::bearer_token;
+pub use error::BearerError;
+pub use guard::{require_role, require_scope};
+#[cfg(feature = "introspection")]
+pub use introspection::*;
+pub use resource::{Resource, TokenValidator};
+pub use store_validator::StoreValidator;
+pub use subject::{SubjectAsUserId, SubjectMapper};
