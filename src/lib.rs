@@ -11,6 +11,11 @@
 //! | [`registry`] | `portcullis-registry` | clients, scopes, redirect-URI matching, client secrets |
 //! | [`tokens`] | `portcullis-tokens` | opaque token minting and hashing |
 //! | [`store`] | `portcullis-store` | storage traits, the in-memory store, the conformance kit |
+//! | [`grants`] | `portcullis-grants` | grant logic, the `Grant` trait, the app's callback traits |
+//! | [`endpoints`] | `portcullis-endpoints` | `Provider` and its HTTP-agnostic endpoints |
+//! | [`resource`] | `portcullis-resource` | bearer-token validation and guards for resource servers |
+//! | `axum` (feature `axum`) | `portcullis-axum` | the axum adapter |
+//! | `actix` (feature `actix`) | `portcullis-actix` | the actix-web adapter |
 //!
 //! ```
 //! use portcullis::registry::{ClientKind, NewClient, ScopeCatalog};
@@ -25,6 +30,13 @@
 //! assert!(issued.secret.is_some());
 //! ```
 
+#[cfg(feature = "actix")]
+pub use portcullis_actix as actix;
+#[cfg(feature = "axum")]
+pub use portcullis_axum as axum;
+pub use portcullis_endpoints as endpoints;
+pub use portcullis_grants as grants;
 pub use portcullis_registry as registry;
+pub use portcullis_resource as resource;
 pub use portcullis_store as store;
 pub use portcullis_tokens as tokens;

@@ -6,6 +6,8 @@
 //! | endpoint | method | spec |
 //! |---|---|---|
 //! | authorization | [`Provider::authorize`], then [`Provider::complete`] | RFC 6749 §4.1, §4.2; RFC 9207 |
+//! | authorization, as a browser meets it | [`Provider::authorize_http`] (session cookie for SSO, redirects to the login or consent page) | DESIGN §2 |
+//! | default login and consent pages (feature `ui`) | `Provider::login_page`, `Provider::consent_page` | DESIGN §4.1 |
 //! | token | [`Provider::token`] | RFC 6749 §3.2, §5 |
 //! | revocation | [`Provider::revoke`] | RFC 7009 |
 //! | introspection | [`Provider::introspect`] | RFC 7662 |

@@ -102,6 +102,9 @@ pub(crate) struct Inner {
     pub(crate) grants: BTreeMap<String, Arc<dyn Grant>>,
     pub(crate) max_body_bytes: usize,
     pub(crate) paths: Paths,
+    /// Signs the browser session cookie; empty only while the operating system has not
+    /// provided random bytes for it (see `browser::session_key`).
+    pub(crate) session_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
@@ -150,6 +153,7 @@ impl Provider {
             disabled: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             paths: Paths::default(),
+            session_key: None,
         }
     }
 
@@ -247,6 +251,7 @@ pub struct ProviderBuilder {
     disabled: Vec<GrantType>,
     max_body_bytes: usize,
     paths: Paths,
+    session_key: Option<[u8; 32]>,
 }
 
 impl ProviderBuilder {
@@ -325,6 +330,20 @@ impl ProviderBuilder {
         self
     }
 
+    /// The key that signs the browser session cookie (`portcullis_session`, see
+    /// [`Provider::session_cookie`]). Default: 32 random bytes from the operating system,
+    /// drawn by [`build`](Self::build), so sessions end when the process restarts and are
+    /// not shared between instances; give every instance behind a load balancer the same key.
+    ///
+    /// # Security
+    ///
+    /// Whoever knows the key can sign a session for any user: keep it as secret as a
+    /// signing key, and draw it from a cryptographically secure generator.
+    pub fn session_key(mut self, key: [u8; 32]) -> Self {
+        self.session_key = Some(key);
+        self
+    }
+
     /// Checks the configuration and builds the provider.
     ///
     /// # Errors
@@ -386,6 +405,7 @@ impl ProviderBuilder {
             grants,
             max_body_bytes: self.max_body_bytes,
             paths: self.paths,
+            session_key: crate::browser::session_key(self.session_key),
         })))
     }
 }

@@ -68,7 +68,7 @@ impl TokenValidator for StoreValidator {
             .get_client(&record.client_id)
             .await
             .map_err(unavailable)?;
-        if !client.is_some_and(|client| !client.revoked) {
+        if client.is_none_or(|client| client.revoked) {
             return Err(invalid());
         }
         Ok(AccessToken {

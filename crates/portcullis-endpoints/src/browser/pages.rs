@@ -1,0 +1,591 @@
+//! Default login and consent pages (feature `ui`, DESIGN §4.1): plain HTML forms that
+//! work without JavaScript, protected against cross-site request forgery by a
+//! double-submit cookie, against framing (RFC 6749 §10.13) and against caching.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::header::{ALLOW, HeaderValue, SET_COOKIE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use portcullis_grants::Params;
+use portcullis_store::StoreError;
+use portcullis_tokens::{RawToken, TokenError, TokenKind};
+
+use super::{interaction_url, session};
+use crate::response::{PAGE_CSP, escape_html, html, see_other};
+use crate::{
+    AuthenticatedUser, AuthorizeErrorCode, CompleteError, Decision, Interaction, OAuthError,
+    Provider, request,
+};
+
+/// The one message for wrong credentials: it never tells whether the user exists.
+const WRONG_CREDENTIALS: &str = "The username or password is incorrect.";
+
+impl Provider {
+    /// The default login page, for [`Paths::login`](crate::Paths::login) (feature `ui`).
+    ///
+    /// - `GET ?interaction=<id>` shows a form (`username`, `password`) naming the client
+    ///   and the scopes it asks for, and sets the [`CSRF_COOKIE`](Provider::CSRF_COOKIE)
+    ///   that the form repeats. An unknown or expired interaction gets a 400 page.
+    /// - `POST` (a form with `interaction`, `csrf`, `username`, `password`) checks the CSRF
+    ///   token (403 if it is missing or does not match the cookie, and nothing else
+    ///   happens), then the [`Authenticator`](portcullis_grants::Authenticator): wrong
+    ///   credentials show the form again with a 401 and a message that does not say
+    ///   whether the user exists; right ones set the
+    ///   [`SESSION_COOKIE`](Provider::SESSION_COOKIE) and answer 303 to the consent page
+    ///   for the same interaction.
+    ///
+    /// Without an authenticator the page is a 500 saying so. Other methods get 405. Every
+    /// page is HTML that cannot be framed or cached and sends no referrer.
+    pub async fn login_page(&self, request: Request<Bytes>) -> Response<Bytes> {
+        match *request.method() {
+            Method::GET => self.show_login(&request).await,
+            Method::POST => self.submit_login(&request).await,
+            _ => method_not_allowed(),
+        }
+    }
+
+    /// The default consent page, for [`Paths::consent`](crate::Paths::consent) (feature
+    /// `ui`).
+    ///
+    /// Both methods need a valid session, signed in after the interaction began if it
+    /// required a sign-in (as with `prompt=login`); without one the answer is a 303 to the
+    /// login page for the interaction.
+    ///
+    /// - `GET ?interaction=<id>` shows the client's name, the scopes it asks for with their
+    ///   descriptions, and a form with two buttons, `decision=allow` and `decision=deny`.
+    /// - `POST` checks the CSRF token as the login page does, then completes the
+    ///   interaction with [`Decision::Allow`] of the requested scopes (and the session's
+    ///   subject and `auth_time`) or [`Decision::Deny`], answering what
+    ///   [`Provider::complete`] answers: a 303 to the client's redirect URI.
+    pub async fn consent_page(&self, request: Request<Bytes>) -> Response<Bytes> {
+        match *request.method() {
+            Method::GET => self.show_consent(&request).await,
+            Method::POST => self.submit_consent(&request).await,
+            _ => method_not_allowed(),
+        }
+    }
+
+    async fn show_login(&self, request: &Request<Bytes>) -> Response<Bytes> {
+        let interaction = match self.waiting(query_interaction(request).as_deref()).await {
+            Ok(interaction) => interaction,
+            Err(page) => return page,
+        };
+        if self.0.authenticator.is_none() {
+            return no_authenticator();
+        }
+        let csrf = match page_token(request.headers()) {
+            Ok(csrf) => csrf,
+            Err(err) => return entropy_failure(&err),
+        };
+        let page = html(
+            StatusCode::OK,
+            login_form(&interaction, &csrf.value, None, ""),
+            PAGE_CSP,
+        );
+        self.with_csrf_cookie(page, &csrf)
+    }
+
+    async fn submit_login(&self, request: &Request<Bytes>) -> Response<Bytes> {
+        let form = match request::form(request, self.max_body_bytes()) {
+            Ok(form) => form,
+            Err(err) => return unreadable_form(&err),
+        };
+        let Some(csrf) = checked_csrf(request.headers(), &form) else {
+            return csrf_failure();
+        };
+        let interaction = match self.waiting(form.get("interaction")).await {
+            Ok(interaction) => interaction,
+            Err(page) => return page,
+        };
+        let Some(authenticator) = &self.0.authenticator else {
+            return no_authenticator();
+        };
+        let username = form.get("username").unwrap_or_default();
+        let password = form.get("password").unwrap_or_default();
+        if username.is_empty() || password.is_empty() {
+            let body = login_form(
+                &interaction,
+                csrf,
+                Some("Enter your username and password."),
+                username,
+            );
+            return html(StatusCode::BAD_REQUEST, body, PAGE_CSP);
+        }
+        match authenticator.authenticate(username, password).await {
+            Ok(Some(subject)) => {
+                let user = AuthenticatedUser {
+                    subject,
+                    auth_time: self.now(),
+                };
+                let cookie = match self.session_cookie(&user) {
+                    Ok(cookie) => cookie,
+                    Err(err) => return entropy_failure(&err),
+                };
+                tracing::info!(client_id = %interaction.client_id, "user signed in");
+                let next = see_other(&interaction_url(&self.paths().consent, &interaction.id));
+                with_cookie(next, &cookie)
+            }
+            Ok(None) => {
+                tracing::info!(client_id = %interaction.client_id, "sign-in refused: wrong credentials");
+                let body = login_form(&interaction, csrf, Some(WRONG_CREDENTIALS), username);
+                html(StatusCode::UNAUTHORIZED, body, PAGE_CSP)
+            }
+            Err(err) => {
+                tracing::error!("the authenticator failed: {err}");
+                message_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in failed",
+                    "Your credentials could not be checked. Try again later.",
+                )
+            }
+        }
+    }
+
+    async fn show_consent(&self, request: &Request<Bytes>) -> Response<Bytes> {
+        let interaction = match self.waiting(query_interaction(request).as_deref()).await {
+            Ok(interaction) => interaction,
+            Err(page) => return page,
+        };
+        let user = match self.signed_in_for(&interaction, request.headers()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return self.to_login(&interaction),
+            Err(page) => return page,
+        };
+        let csrf = match page_token(request.headers()) {
+            Ok(csrf) => csrf,
+            Err(err) => return entropy_failure(&err),
+        };
+        let scopes = self.describe(&interaction).await;
+        let switch_user = interaction_url(&self.paths().login, &interaction.id);
+        let body = consent_form(&interaction, &user, &csrf.value, &scopes, &switch_user);
+        self.with_csrf_cookie(html(StatusCode::OK, body, PAGE_CSP), &csrf)
+    }
+
+    async fn submit_consent(&self, request: &Request<Bytes>) -> Response<Bytes> {
+        let form = match request::form(request, self.max_body_bytes()) {
+            Ok(form) => form,
+            Err(err) => return unreadable_form(&err),
+        };
+        if checked_csrf(request.headers(), &form).is_none() {
+            return csrf_failure();
+        }
+        let interaction = match self.waiting(form.get("interaction")).await {
+            Ok(interaction) => interaction,
+            Err(page) => return page,
+        };
+        let user = match self.signed_in_for(&interaction, request.headers()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return self.to_login(&interaction),
+            Err(page) => return page,
+        };
+        let decision = match form.get("decision") {
+            Some("allow") => Decision::Allow {
+                subject: user.subject,
+                scopes: interaction.scopes.clone(),
+                auth_time: user.auth_time,
+            },
+            Some("deny") => Decision::Deny,
+            _ => {
+                return message_page(
+                    StatusCode::BAD_REQUEST,
+                    "No decision",
+                    "Choose Allow or Deny.",
+                );
+            }
+        };
+        match self.complete(&interaction.id, decision).await {
+            Ok(response) => response,
+            Err(CompleteError::UnknownInteraction) => unknown_interaction(),
+            Err(CompleteError::Store(err)) => store_failure(&err),
+            Err(err) => {
+                tracing::error!(
+                    "completing an interaction failed: {err}: {:?}",
+                    std::error::Error::source(&err)
+                );
+                message_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The request could not be completed. Go back to the application and try again.",
+                )
+            }
+        }
+    }
+
+    /// The interaction with this id, or the page to show instead.
+    async fn waiting(&self, id: Option<&str>) -> Result<Interaction, Response<Bytes>> {
+        let Some(id) = id.filter(|id| !id.is_empty()) else {
+            return Err(unknown_interaction());
+        };
+        match self.interaction(id).await {
+            Ok(Some(interaction)) => Ok(interaction),
+            Ok(None) => Err(unknown_interaction()),
+            Err(CompleteError::Store(err)) => Err(store_failure(&err)),
+            Err(err) => {
+                tracing::error!("reading an interaction failed: {err}");
+                Err(message_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The request could not be read. Try again later.",
+                ))
+            }
+        }
+    }
+
+    /// The session's user, if there is one fit for this interaction: when the interaction
+    /// required a sign-in, only one made after it began counts (to the second, the
+    /// precision of the session cookie).
+    async fn signed_in_for(
+        &self,
+        interaction: &Interaction,
+        headers: &HeaderMap,
+    ) -> Result<Option<AuthenticatedUser>, Response<Bytes>> {
+        let Some(user) = self.session_user(headers) else {
+            return Ok(None);
+        };
+        if !interaction.login_required {
+            return Ok(Some(user));
+        }
+        let Ok(handle) = RawToken::parse(&interaction.id, TokenKind::PendingAuthorization) else {
+            return Err(unknown_interaction());
+        };
+        match self
+            .store()
+            .get_pending(&handle.lookup_key(), self.now())
+            .await
+        {
+            Ok(Some(pending)) => Ok((user.auth_time.unix_timestamp()
+                >= pending.created_at.unix_timestamp())
+            .then_some(user)),
+            Ok(None) => Err(unknown_interaction()),
+            Err(err) => Err(store_failure(&err)),
+        }
+    }
+
+    /// Each requested scope with its description from the catalog (just the name if the
+    /// catalog cannot be read or lacks it).
+    async fn describe(&self, interaction: &Interaction) -> Vec<(String, Option<String>)> {
+        let catalog = match self.scope_catalog().await {
+            Ok(catalog) => Some(catalog),
+            Err(err) => {
+                tracing::warn!("the consent page shows scopes without descriptions: {err}");
+                None
+            }
+        };
+        interaction
+            .scopes
+            .iter()
+            .map(|scope| {
+                let description = catalog
+                    .as_ref()
+                    .and_then(|catalog| catalog.get(scope.as_str()))
+                    .map(|definition| definition.description.clone());
+                (scope.as_str().to_owned(), description)
+            })
+            .collect()
+    }
+
+    /// A 303 to the login page for this interaction.
+    fn to_login(&self, interaction: &Interaction) -> Response<Bytes> {
+        see_other(&interaction_url(&self.paths().login, &interaction.id))
+    }
+
+    /// Sets the CSRF cookie on `page` if the token is new.
+    fn with_csrf_cookie(&self, page: Response<Bytes>, csrf: &CsrfToken) -> Response<Bytes> {
+        if !csrf.fresh {
+            return page;
+        }
+        let cookie = session::set_cookie(
+            Provider::CSRF_COOKIE,
+            &csrf.value,
+            None,
+            "Strict",
+            self.secure_cookies(),
+        );
+        with_cookie(page, &cookie)
+    }
+}
+
+/// The CSRF token a page's form carries.
+#[derive(Debug)]
+struct CsrfToken {
+    /// 256 random bits in base64url.
+    value: String,
+    /// Whether the browser does not have it yet (so the page must set the cookie).
+    fresh: bool,
+}
+
+/// The browser's CSRF cookie if it has a well-formed one, else a new random token.
+fn page_token(headers: &HeaderMap) -> Result<CsrfToken, TokenError> {
+    if let Some(existing) =
+        session::cookies(headers, Provider::CSRF_COOKIE).find(|value| well_formed(value))
+    {
+        return Ok(CsrfToken {
+            value: existing.to_owned(),
+            fresh: false,
+        });
+    }
+    Ok(CsrfToken {
+        value: URL_SAFE_NO_PAD.encode(session::random_bytes()?),
+        fresh: true,
+    })
+}
+
+/// The form's CSRF token if it is well formed and equal, compared in constant time, to a
+/// CSRF cookie the request carries (double submit: a cross-site form can send the cookie
+/// but cannot read it to repeat it).
+fn checked_csrf<'a>(headers: &HeaderMap, form: &'a Params) -> Option<&'a str> {
+    let submitted = form.get("csrf").filter(|token| well_formed(token))?;
+    let matched = session::cookies(headers, Provider::CSRF_COOKIE)
+        .filter(|cookie| well_formed(cookie))
+        .fold(false, |matched, cookie| {
+            matched | constant_time_eq(cookie.as_bytes(), submitted.as_bytes())
+        });
+    matched.then_some(submitted)
+}
+
+/// Whether `token` is 32 bytes in unpadded base64url, as every CSRF token this module makes.
+fn well_formed(token: &str) -> bool {
+    token.len() == 43
+        && URL_SAFE_NO_PAD
+            .decode(token)
+            .is_ok_and(|bytes| bytes.len() == 32)
+}
+
+/// Equality whose time depends only on the lengths.
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(difference) == 0
+}
+
+/// The `interaction` query parameter, if it is there exactly once.
+fn query_interaction(request: &Request<Bytes>) -> Option<String> {
+    let query = request.uri().query().unwrap_or_default();
+    let params = Params::parse(query.as_bytes()).ok()?;
+    if params.duplicates().contains("interaction") {
+        return None;
+    }
+    params.get("interaction").map(str::to_owned)
+}
+
+/// The page for a POST whose form cannot be read (413 when it is too large).
+fn unreadable_form(err: &OAuthError) -> Response<Bytes> {
+    tracing::debug!(
+        code = err.code(),
+        "page form refused: {}",
+        err.description()
+    );
+    message_page(err.status(), "This form cannot be read", err.description())
+}
+
+/// Adds a `Set-Cookie` header.
+fn with_cookie(mut response: Response<Bytes>, cookie: &str) -> Response<Bytes> {
+    match HeaderValue::from_str(cookie) {
+        Ok(value) => {
+            response.headers_mut().append(SET_COOKIE, value);
+            response
+        }
+        // Cookies are built from base64url, digits and fixed attributes only.
+        Err(_) => message_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The sign-in cookie could not be built.",
+        ),
+    }
+}
+
+fn method_not_allowed() -> Response<Bytes> {
+    let mut page = message_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This page answers only GET and POST.",
+    );
+    page.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, POST"));
+    page
+}
+
+fn unknown_interaction() -> Response<Bytes> {
+    message_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in request is no longer valid",
+        "It has expired, was already completed, or the link is wrong. \
+         Go back to the application and start again.",
+    )
+}
+
+fn csrf_failure() -> Response<Bytes> {
+    message_page(
+        StatusCode::FORBIDDEN,
+        "This form could not be verified",
+        "Its security token is missing or does not match this browser. \
+         Reload the page and try again.",
+    )
+}
+
+fn no_authenticator() -> Response<Bytes> {
+    tracing::error!(
+        "the login page needs an Authenticator: configure one with ProviderBuilder::authenticator"
+    );
+    message_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Sign-in is not available",
+        "The provider has no authenticator configured, so it cannot check passwords.",
+    )
+}
+
+fn entropy_failure(err: &TokenError) -> Response<Bytes> {
+    tracing::error!("a browser page failed: {err}");
+    message_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The page could not be prepared. Try again later.",
+    )
+}
+
+fn store_failure(err: &StoreError) -> Response<Bytes> {
+    tracing::error!("a browser page failed: storage: {err}");
+    if AuthorizeErrorCode::for_store(err) == AuthorizeErrorCode::TemporarilyUnavailable {
+        message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "The service is busy. Try again in a moment.",
+        )
+    } else {
+        message_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The request could not be processed. Try again later.",
+        )
+    }
+}
+
+/// A page with a heading and one paragraph.
+fn message_page(status: StatusCode, title: &str, text: &str) -> Response<Bytes> {
+    let main = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        escape_html(title),
+        escape_html(text)
+    );
+    html(status, layout(title, &main), PAGE_CSP)
+}
+
+/// Plain styling; the page CSP allows inline styles and nothing else.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;\
+padding:0 1rem;line-height:1.5;color:#1a1a1a;background:#fff}\
+label{display:block;margin-top:1rem;font-weight:600}\
+input[type=text],input[type=password]{display:block;width:100%;box-sizing:border-box;\
+padding:.5rem;margin-top:.25rem;font:inherit}\
+button{margin:1.25rem .5rem 0 0;padding:.5rem 1.25rem;font:inherit}\
+.error{color:#a40000;font-weight:600}.muted{color:#555}";
+
+fn layout(title: &str, main: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
+         {main}</main>\n</body>\n</html>\n",
+        title = escape_html(title),
+    )
+}
+
+/// The hidden fields both forms carry.
+fn hidden_fields(interaction: &Interaction, csrf: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"interaction\" value=\"{}\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n",
+        escape_html(&interaction.id),
+        escape_html(csrf),
+    )
+}
+
+fn login_form(
+    interaction: &Interaction,
+    csrf: &str,
+    error: Option<&str>,
+    username: &str,
+) -> String {
+    let client = escape_html(&interaction.client_name);
+    let mut main = String::from("<h1>Sign in</h1>\n");
+    if interaction.scopes.is_empty() {
+        main.push_str(&format!(
+            "<p><strong>{client}</strong> asks you to sign in.</p>\n"
+        ));
+    } else {
+        main.push_str(&format!(
+            "<p><strong>{client}</strong> asks you to sign in and for access to:</p>\n<ul>\n"
+        ));
+        for scope in interaction.scopes.iter() {
+            main.push_str(&format!("<li>{}</li>\n", escape_html(scope.as_str())));
+        }
+        main.push_str("</ul>\n");
+    }
+    if let Some(error) = error {
+        main.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>\n",
+            escape_html(error)
+        ));
+    }
+    main.push_str("<form method=\"post\">\n");
+    main.push_str(&hidden_fields(interaction, csrf));
+    main.push_str(&format!(
+        "<label for=\"username\">Username</label>\n\
+         <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" \
+         autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n\
+         <label for=\"password\">Password</label>\n\
+         <input type=\"password\" id=\"password\" name=\"password\" \
+         autocomplete=\"current-password\" required>\n\
+         <button type=\"submit\">Sign in</button>\n</form>\n",
+        escape_html(username)
+    ));
+    layout("Sign in", &main)
+}
+
+fn consent_form(
+    interaction: &Interaction,
+    user: &AuthenticatedUser,
+    csrf: &str,
+    scopes: &[(String, Option<String>)],
+    switch_user: &str,
+) -> String {
+    let client = escape_html(&interaction.client_name);
+    let mut main = String::from("<h1>Allow access?</h1>\n");
+    main.push_str(&format!(
+        "<p><strong>{client}</strong> asks for access to your account.</p>\n"
+    ));
+    if scopes.is_empty() {
+        main.push_str("<p>It asks for no specific permissions.</p>\n");
+    } else {
+        main.push_str("<p>It will be able to:</p>\n<ul>\n");
+        for (name, description) in scopes {
+            match description {
+                Some(description) => main.push_str(&format!(
+                    "<li><strong>{}</strong>: {}</li>\n",
+                    escape_html(name),
+                    escape_html(description)
+                )),
+                None => main.push_str(&format!(
+                    "<li><strong>{}</strong></li>\n",
+                    escape_html(name)
+                )),
+            }
+        }
+        main.push_str("</ul>\n");
+    }
+    main.push_str("<form method=\"post\">\n");
+    main.push_str(&hidden_fields(interaction, csrf));
+    main.push_str(
+        "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n</form>\n",
+    );
+    main.push_str(&format!(
+        "<p class=\"muted\">Signed in as <strong>{}</strong>. \
+         <a href=\"{}\">Not you? Sign in as someone else.</a></p>\n",
+        escape_html(user.subject.as_str()),
+        escape_html(switch_user)
+    ));
+    layout("Allow access?", &main)
+}
