@@ -395,6 +395,23 @@ impl RoleAssignment {
     }
 }
 
+/// The form of the access tokens a client receives.
+///
+/// ```
+/// use portcullis_registry::AccessTokenFormat;
+/// assert_eq!(AccessTokenFormat::default(), AccessTokenFormat::Opaque);
+/// assert_eq!(serde_json::to_string(&AccessTokenFormat::Jwt).expect("json"), r#""jwt""#);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenFormat {
+    /// A random handle the provider looks up (introspection or store lookup); the default.
+    #[default]
+    Opaque,
+    /// A signed JWT (RFC 9068) that resource servers can verify through JWKS.
+    Jwt,
+}
+
 /// A registered client.
 ///
 /// Build one with [`NewClient`](crate::NewClient), which checks every rule; the fields are
@@ -457,12 +474,27 @@ pub struct Client {
     /// Whether the client may introspect any token, not only its own (a resource server).
     #[serde(default)]
     pub introspect_any: bool,
+    /// Where the client may ask to be sent after logout (OpenID Connect RP-Initiated Logout
+    /// 1.0 §3), matched exactly like redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The form of the access tokens issued to the client.
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
     /// SHA-256 of the client secret; `None` for public clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<ClientSecretHash>,
 }
 
 impl Client {
+    /// The registered post-logout redirect URI equal to `requested`, if any (exact match).
+    #[must_use]
+    pub fn match_post_logout_redirect_uri(&self, requested: &str) -> Option<&RedirectUri> {
+        self.post_logout_redirect_uris
+            .iter()
+            .find(|uri| uri.matches(requested))
+    }
+
     /// Whether the client is public (RFC 6749 §2.1): its kind cannot keep a secret.
     #[must_use]
     pub fn is_public(&self) -> bool {

@@ -58,7 +58,7 @@ pub mod secret;
 pub mod validation;
 
 pub use client::{
-    ACCESS_TOKEN_LIFETIME_SECS, CLIENT_ID_MAX_LEN, Client, ClientId, ClientKind,
+    ACCESS_TOKEN_LIFETIME_SECS, AccessTokenFormat, CLIENT_ID_MAX_LEN, Client, ClientId, ClientKind,
     DEFAULT_ACCESS_TOKEN_LIFETIME_SECS, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, GrantType,
     IdentifierError, REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, TokenEndpointAuthMethod,
     UnknownNameError,

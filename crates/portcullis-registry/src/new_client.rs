@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, HashSet};
 
 use crate::client::{
-    ACCESS_TOKEN_LIFETIME_SECS, Client, ClientId, ClientKind, DEFAULT_ACCESS_TOKEN_LIFETIME_SECS,
-    DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, GrantType, REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment,
-    TokenEndpointAuthMethod, validate_role_name,
+    ACCESS_TOKEN_LIFETIME_SECS, AccessTokenFormat, Client, ClientId, ClientKind,
+    DEFAULT_ACCESS_TOKEN_LIFETIME_SECS, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, GrantType,
+    REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, TokenEndpointAuthMethod, validate_role_name,
 };
 use crate::redirect::RedirectUri;
 use crate::scope::{AllowedScopes, Scope, ScopeCatalog, ScopeError, ScopeSet};
@@ -82,6 +82,8 @@ pub struct NewClient {
     kind: ClientKind,
     grant_types: Option<Vec<GrantType>>,
     redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    access_token_format: AccessTokenFormat,
     scopes: RequestedScopes,
     auth_method: Option<TokenEndpointAuthMethod>,
     access_token_lifetime_secs: u32,
@@ -102,6 +104,8 @@ impl NewClient {
             kind,
             grant_types: None,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            access_token_format: AccessTokenFormat::Opaque,
             scopes: RequestedScopes::List(Vec::new()),
             auth_method: None,
             access_token_lifetime_secs: DEFAULT_ACCESS_TOKEN_LIFETIME_SECS,
@@ -128,6 +132,12 @@ impl NewClient {
                 .iter()
                 .map(|uri| uri.as_str().to_owned())
                 .collect(),
+            post_logout_redirect_uris: client
+                .post_logout_redirect_uris
+                .iter()
+                .map(|uri| uri.as_str().to_owned())
+                .collect(),
+            access_token_format: client.access_token_format,
             scopes: match &client.allowed_scopes {
                 AllowedScopes::All => RequestedScopes::All,
                 AllowedScopes::List(list) => {
@@ -187,6 +197,42 @@ impl NewClient {
     /// Replaces the redirect URIs.
     pub fn redirect_uris(mut self, uris: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a post-logout redirect URI (OpenID Connect RP-Initiated Logout 1.0 §3),
+    /// checked with the same rules as redirect URIs.
+    ///
+    /// ```
+    /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog};
+    /// let client = NewClient::new("Web", ClientKind::Web)
+    ///     .redirect_uri("https://app.example/cb")
+    ///     .post_logout_redirect_uri("https://app.example/signed-out")
+    ///     .build(&ScopeCatalog::with_oidc_scopes())
+    ///     .expect("valid")
+    ///     .client;
+    /// assert!(client.match_post_logout_redirect_uri("https://app.example/signed-out").is_some());
+    /// ```
+    #[must_use]
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Replaces the post-logout redirect URIs.
+    #[must_use]
+    pub fn post_logout_redirect_uris(
+        mut self,
+        uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.post_logout_redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The form of the client's access tokens. Default [`AccessTokenFormat::Opaque`].
+    #[must_use]
+    pub fn access_token_format(mut self, format: AccessTokenFormat) -> Self {
+        self.access_token_format = format;
         self
     }
 
@@ -351,6 +397,24 @@ impl NewClient {
             );
         }
 
+        // Post-logout redirect URIs: the same rules as redirect URIs, for any client that
+        // signs users in.
+        let mut post_logout_redirect_uris = Vec::new();
+        let mut seen_logout = HashSet::new();
+        for (index, raw) in self.post_logout_redirect_uris.iter().enumerate() {
+            match RedirectUri::parse(raw, kind) {
+                Ok(uri) if seen_logout.insert(raw.as_str()) => post_logout_redirect_uris.push(uri),
+                Ok(_) => report(
+                    Field::PostLogoutRedirectUri(index),
+                    FieldErrorReason::DuplicateRedirectUri,
+                ),
+                Err(error) => report(
+                    Field::PostLogoutRedirectUri(index),
+                    FieldErrorReason::InvalidRedirectUri(error),
+                ),
+            }
+        }
+
         // Scopes: each must be well-formed and in the catalog; never silently dropped.
         let allowed_scopes = match &self.scopes {
             RequestedScopes::All => AllowedScopes::All,
@@ -464,6 +528,8 @@ impl NewClient {
             revoked: self.revoked,
             roles: self.roles,
             introspect_any: self.introspect_any,
+            post_logout_redirect_uris,
+            access_token_format: self.access_token_format,
             secret_hash,
         };
         Ok(IssuedClient { client, secret })

@@ -44,6 +44,8 @@ pub enum Field {
     Role(usize),
     /// `client_secret`: only for a secret that could not be generated.
     ClientSecret,
+    /// `post_logout_redirect_uris[i]`, one URI.
+    PostLogoutRedirectUri(usize),
 }
 
 impl fmt::Display for Field {
@@ -63,6 +65,9 @@ impl fmt::Display for Field {
             Self::Roles => f.write_str("roles"),
             Self::Role(index) => write!(f, "roles[{index}]"),
             Self::ClientSecret => f.write_str("client_secret"),
+            Self::PostLogoutRedirectUri(index) => {
+                write!(f, "post_logout_redirect_uris[{index}]")
+            }
         }
     }
 }

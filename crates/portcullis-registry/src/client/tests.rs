@@ -310,6 +310,7 @@ fn client_serde_uses_wire_names_and_round_trips() {
     assert_eq!(
         keys,
         [
+            "access_token_format",
             "access_token_lifetime_secs",
             "application_type",
             "client_id",
@@ -317,6 +318,7 @@ fn client_serde_uses_wire_names_and_round_trips() {
             "grant_types",
             "introspect_any",
             "name",
+            "post_logout_redirect_uris",
             "redirect_uris",
             "refresh_token_lifetime_secs",
             "revoked",

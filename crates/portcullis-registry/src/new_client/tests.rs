@@ -707,3 +707,53 @@ fn oversized_input_is_rejected_without_panicking() {
         ]
     );
 }
+
+#[test]
+fn rp_initiated_logout_3_post_logout_redirect_uris_follow_redirect_rules() {
+    let catalog = ScopeCatalog::with_oidc_scopes();
+    let errors = NewClient::new("Web", ClientKind::Web)
+        .redirect_uri("https://app.example/cb")
+        .post_logout_redirect_uris([
+            "https://app.example/bye",
+            "http://app.example/bye",
+            "https://app.example/bye",
+            "https://app.example/bye#frag",
+        ])
+        .build(&catalog)
+        .unwrap_err();
+    let fields: Vec<String> = errors
+        .errors()
+        .iter()
+        .map(|e| e.field.to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "post_logout_redirect_uris[1]",
+            "post_logout_redirect_uris[2]",
+            "post_logout_redirect_uris[3]"
+        ]
+    );
+    let client = NewClient::new("Web", ClientKind::Web)
+        .redirect_uri("https://app.example/cb")
+        .post_logout_redirect_uri("https://app.example/bye")
+        .access_token_format(AccessTokenFormat::Jwt)
+        .build(&catalog)
+        .unwrap()
+        .client;
+    assert!(
+        client
+            .match_post_logout_redirect_uri("https://app.example/bye")
+            .is_some()
+    );
+    assert!(
+        client
+            .match_post_logout_redirect_uri("https://app.example/bye/")
+            .is_none()
+    );
+    let reopened = NewClient::from_client(&client)
+        .build(&catalog)
+        .unwrap()
+        .client;
+    assert_eq!(reopened, client);
+}
