@@ -213,14 +213,12 @@ impl NewClient {
     ///     .client;
     /// assert!(client.match_post_logout_redirect_uri("https://app.example/signed-out").is_some());
     /// ```
-    #[must_use]
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());
         self
     }
 
     /// Replaces the post-logout redirect URIs.
-    #[must_use]
     pub fn post_logout_redirect_uris(
         mut self,
         uris: impl IntoIterator<Item = impl Into<String>>,
@@ -230,7 +228,6 @@ impl NewClient {
     }
 
     /// The form of the client's access tokens. Default [`AccessTokenFormat::Opaque`].
-    #[must_use]
     pub fn access_token_format(mut self, format: AccessTokenFormat) -> Self {
         self.access_token_format = format;
         self
