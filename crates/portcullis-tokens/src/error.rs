@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-/// Why a token could not be minted or read.
+/// Why a token could not be minted, signed or read, or a key could not be made or loaded.
 ///
 /// ```
 /// use portcullis_tokens::{RawToken, TokenError, TokenKind};
@@ -22,6 +22,22 @@ pub enum TokenError {
         /// The kind of token the caller expected.
         expected: crate::TokenKind,
         /// What is wrong with it, without echoing the value.
+        reason: &'static str,
+    },
+    /// A JWT was refused: malformed, signed with an algorithm or key that is not accepted,
+    /// a bad signature, or claims that fail the expectations (issuer, audience, times, `typ`).
+    /// Also returned by signing when the claims are not a JSON object. The reason is terse and
+    /// safe to log; it never contains the token.
+    #[error("jwt rejected: {reason}")]
+    Jwt {
+        /// Which check failed.
+        reason: &'static str,
+    },
+    /// A signing key could not be generated, loaded or used, or a public key (JWK) is not a
+    /// supported, valid signing key.
+    #[error("signing key unusable: {reason}")]
+    Key {
+        /// What is wrong with it, without echoing key material.
         reason: &'static str,
     },
 }
