@@ -6,6 +6,12 @@
 //! is empty, so one database can serve all of them at once. Times are whole seconds: a
 //! store must keep at least one-second precision.
 //!
+//! One exception: a store has a single active signing key, so the `key_*` cases that
+//! activate keys check which key is active and must not run while anything else activates
+//! keys in the same store. They take turns through a lock in this module, which covers every
+//! case run by one test process (`cargo test`); do not point test processes that run at the
+//! same time (e.g. `cargo nextest`) at one database, or run the `key_*` cases by themselves.
+//!
 //! Turn them into tests for your store with [`conformance_tests!`](crate::conformance_tests):
 //!
 //! ```
@@ -21,6 +27,7 @@
 // how a test reports it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -29,11 +36,11 @@ use portcullis_registry::{
 };
 use portcullis_tokens::{RawToken, Subject, TokenHash, TokenKind, mint, random_identifier};
 use time::{Duration, OffsetDateTime};
-use tokio::sync::Barrier;
+use tokio::sync::{Barrier, Mutex};
 
 use crate::{
-    AuthorizationCode, CodeRedemption, FamilyId, Page, PendingAuthorization, RecordFamily,
-    Rotation, Store, StoreError, TokenRecord, TokenStatus,
+    AuthorizationCode, CodeRedemption, FamilyId, KeyRecord, Page, PendingAuthorization,
+    RecordFamily, Rotation, SessionRecord, Store, StoreError, TokenRecord, TokenStatus,
 };
 
 /// How many callers race in the single-use cases.
@@ -104,6 +111,17 @@ macro_rules! conformance_tests {
             revoke_family_touches_only_that_family,
             revoke_client_tokens_touches_only_that_client,
             listings_are_ordered_and_skip_expired,
+            session_round_trip_and_conflict,
+            session_expired_is_gone,
+            session_add_client,
+            session_add_client_keeps_concurrent_additions,
+            session_delete_single_use_under_concurrency,
+            session_delete_subject_sessions_touches_only_that_subject,
+            key_insert_list_and_conflict,
+            key_activation_retires_the_previous,
+            key_activate_unknown_is_not_found,
+            key_delete_refuses_the_active_key,
+            key_activation_single_active_under_concurrency,
             sweep_removes_only_expired_records,
         );
     };
@@ -1023,18 +1041,460 @@ pub async fn listings_are_ordered_and_skip_expired<S: Store>(store: Arc<S>) {
     assert!(store.list_family(&family(), when).await.unwrap().is_empty());
 }
 
-/// `sweep_expired` deletes expired pending authorizations, codes and tokens, and nothing
-/// live.
+// ---------------------------------------------------------------------------------------
+// Browser sessions
+
+fn unique_subject() -> Subject {
+    Subject::new(unique("user")).expect("valid subject")
+}
+
+fn session(subject: &Subject, created_at: OffsetDateTime, ttl: Duration) -> SessionRecord {
+    SessionRecord {
+        id: TokenHash::of(&unique("session-handle")),
+        subject: subject.clone(),
+        auth_time: created_at,
+        amr: vec!["pwd".into(), "otp".into()],
+        clients: BTreeSet::from([new_client().id]),
+        created_at,
+        expires_at: created_at + ttl,
+    }
+}
+
+/// A session reads back equal; a second insert under the same id is a conflict and leaves
+/// the first record unchanged; an unknown id reads as `None`.
+pub async fn session_round_trip_and_conflict<S: Store>(store: Arc<S>) {
+    let at = now();
+    let record = session(&unique_subject(), at, Duration::hours(8));
+    store.insert_session(record.clone()).await.unwrap();
+    assert_eq!(
+        store.get_session(&record.id, at).await.unwrap(),
+        Some(record.clone())
+    );
+    let mut clash = record.clone();
+    clash.subject = unique_subject();
+    assert_conflict(
+        store.insert_session(clash).await,
+        RecordFamily::Session,
+        "duplicate session id",
+    );
+    assert_eq!(
+        store.get_session(&record.id, at).await.unwrap(),
+        Some(record)
+    );
+    let unknown = TokenHash::of(&unique("no-such-session"));
+    assert_eq!(store.get_session(&unknown, at).await.unwrap(), None);
+}
+
+/// From `expires_at` on a session is neither returned nor changed; ending it removes it
+/// without returning it.
+pub async fn session_expired_is_gone<S: Store>(store: Arc<S>) {
+    let at = now();
+    let record = session(&unique_subject(), at, Duration::hours(1));
+    store.insert_session(record.clone()).await.unwrap();
+    let late = record.expires_at;
+    assert_eq!(store.get_session(&record.id, late).await.unwrap(), None);
+    assert!(
+        !store
+            .add_session_client(&record.id, &new_client().id, late)
+            .await
+            .unwrap(),
+        "an expired session takes no clients"
+    );
+    // Read "as of" before expiry: the record is still stored, unchanged.
+    assert_eq!(
+        store.get_session(&record.id, at).await.unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(store.delete_session(&record.id, late).await.unwrap(), None);
+    assert_eq!(store.get_session(&record.id, at).await.unwrap(), None);
+}
+
+/// `add_session_client` adds a client to a live session, is harmless to repeat, changes
+/// nothing else, and answers `false` for an unknown session.
+pub async fn session_add_client<S: Store>(store: Arc<S>) {
+    let at = now();
+    let record = session(&unique_subject(), at, Duration::hours(8));
+    store.insert_session(record.clone()).await.unwrap();
+    let client = new_client().id;
+    let later = at + Duration::minutes(1);
+    assert!(
+        store
+            .add_session_client(&record.id, &client, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_session_client(&record.id, &client, later)
+            .await
+            .unwrap(),
+        "adding a client twice still answers true"
+    );
+    let mut expected = record.clone();
+    expected.clients.insert(client.clone());
+    assert_eq!(
+        store.get_session(&record.id, later).await.unwrap(),
+        Some(expected)
+    );
+    let unknown = TokenHash::of(&unique("no-such-session"));
+    assert!(
+        !store
+            .add_session_client(&unknown, &client, later)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get_session(&unknown, later).await.unwrap(), None);
+}
+
+/// 100 concurrent `add_session_client` calls with different clients all land: adding is
+/// one atomic step, not read-modify-write.
+pub async fn session_add_client_keeps_concurrent_additions<S: Store>(store: Arc<S>) {
+    let at = now();
+    let record = session(&unique_subject(), at, Duration::hours(8));
+    store.insert_session(record.clone()).await.unwrap();
+    let barrier = Arc::new(Barrier::new(CONCURRENT_CALLERS));
+    let mut tasks = Vec::new();
+    let mut expected = record.clients.clone();
+    for _ in 0..CONCURRENT_CALLERS {
+        let client = new_client().id;
+        expected.insert(client.clone());
+        let (store, barrier, id) = (store.clone(), barrier.clone(), record.id);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.add_session_client(&id, &client, at).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap(), "the session is live");
+    }
+    let stored = store.get_session(&record.id, at).await.unwrap().unwrap();
+    assert_eq!(
+        stored.clients.len(),
+        expected.len(),
+        "a concurrent addition was lost"
+    );
+    assert_eq!(stored.clients, expected);
+}
+
+/// Of 100 concurrent `delete_session` calls exactly one gets the record; then it is gone.
+pub async fn session_delete_single_use_under_concurrency<S: Store>(store: Arc<S>) {
+    let at = now();
+    let record = session(&unique_subject(), at, Duration::hours(8));
+    store.insert_session(record.clone()).await.unwrap();
+    let barrier = Arc::new(Barrier::new(CONCURRENT_CALLERS));
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENT_CALLERS {
+        let (store, barrier, id) = (store.clone(), barrier.clone(), record.id);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.delete_session(&id, at).await.unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if let Some(ended) = task.await.unwrap() {
+            assert_eq!(ended, record);
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one caller may end a session");
+    assert_eq!(store.get_session(&record.id, at).await.unwrap(), None);
+}
+
+/// "Log out everywhere": every session of the subject ends, expired ones included but not
+/// counted, and no other subject's.
+pub async fn session_delete_subject_sessions_touches_only_that_subject<S: Store>(store: Arc<S>) {
+    let at = now();
+    let (user, bystander) = (unique_subject(), unique_subject());
+    let live = [
+        session(&user, at, Duration::hours(8)),
+        session(&user, at - Duration::minutes(5), Duration::hours(8)),
+    ];
+    let expired = session(&user, at - Duration::hours(2), Duration::hours(1));
+    let theirs = session(&bystander, at, Duration::hours(8));
+    for record in live.iter().chain([&expired, &theirs]) {
+        store.insert_session(record.clone()).await.unwrap();
+    }
+    assert_eq!(store.delete_subject_sessions(&user, at).await.unwrap(), 2);
+    for record in &live {
+        assert_eq!(store.get_session(&record.id, at).await.unwrap(), None);
+    }
+    assert_eq!(
+        store
+            .get_session(&expired.id, expired.created_at)
+            .await
+            .unwrap(),
+        None,
+        "the subject's expired session is removed as well"
+    );
+    assert_eq!(
+        store.get_session(&theirs.id, at).await.unwrap(),
+        Some(theirs)
+    );
+    assert_eq!(store.delete_subject_sessions(&user, at).await.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Signing keys
+
+/// Taken by every case that activates keys: a store has one active key, so those cases
+/// take turns (see the module documentation).
+static KEY_ROTATION: Mutex<()> = Mutex::const_new(());
+
+fn key(kid: &str, created_at: OffsetDateTime) -> KeyRecord {
+    // Not a real key: the store keeps bytes, whatever they are, and must keep every byte.
+    let mut private_pkcs8 = vec![0x30, 0x81, 0x00, 0xff, 0xfe];
+    private_pkcs8.extend_from_slice(kid.as_bytes());
+    KeyRecord {
+        kid: kid.to_owned(),
+        algorithm: "ES256".into(),
+        private_pkcs8,
+        created_at,
+        activated_at: None,
+        retired_at: None,
+    }
+}
+
+fn new_key(created_at: OffsetDateTime) -> KeyRecord {
+    key(&unique("kid"), created_at)
+}
+
+async fn stored_key<S: Store>(store: &S, kid: &str) -> Option<KeyRecord> {
+    store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|key| key.kid == kid)
+}
+
+/// The kids of every active key in the store.
+async fn active_kids<S: Store>(store: &S) -> Vec<String> {
+    store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(KeyRecord::is_active)
+        .map(|key| key.kid)
+        .collect()
+}
+
+fn assert_invalid_key<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    match result {
+        Err(StoreError::InvalidRecord {
+            family: RecordFamily::SigningKey,
+            ..
+        }) => {}
+        other => panic!("{what}: expected an invalid signing key write, got {other:?}"),
+    }
+}
+
+/// Keys read back equal, listed by `created_at` then `kid`; inserting never activates
+/// (an active record is refused); a duplicate kid is a conflict and changes nothing; a
+/// retired key can be imported.
+pub async fn key_insert_list_and_conflict<S: Store>(store: Arc<S>) {
+    let at = now();
+    let run = unique("kid");
+    // Listed first for its `created_at`, although its kid sorts last.
+    let first = key(&format!("{run}-4"), at - Duration::seconds(1));
+    let third = key(&format!("{run}-3"), at);
+    let second = key(&format!("{run}-2"), at);
+    for record in [&third, &first, &second] {
+        store.insert_key(record.clone()).await.unwrap();
+    }
+    let listed: Vec<KeyRecord> = store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|key| key.kid.starts_with(&run))
+        .collect();
+    assert_eq!(listed, vec![first.clone(), second.clone(), third.clone()]);
+    assert!(
+        listed.iter().all(|key| !key.is_active()),
+        "inserting never activates"
+    );
+
+    let mut clash = second.clone();
+    clash.algorithm = "EdDSA".into();
+    clash.private_pkcs8 = vec![1, 2, 3];
+    assert_conflict(
+        store.insert_key(clash).await,
+        RecordFamily::SigningKey,
+        "duplicate kid",
+    );
+    assert_eq!(stored_key(&*store, &second.kid).await, Some(second));
+
+    let mut eager = new_key(at);
+    eager.activated_at = Some(at);
+    assert_invalid_key(
+        store.insert_key(eager.clone()).await,
+        "inserting an active key",
+    );
+    assert_eq!(stored_key(&*store, &eager.kid).await, None);
+
+    let mut imported = new_key(at - Duration::days(60));
+    imported.activated_at = Some(at - Duration::days(30));
+    imported.retired_at = Some(at - Duration::days(1));
+    store.insert_key(imported.clone()).await.unwrap();
+    assert_eq!(stored_key(&*store, &imported.kid).await, Some(imported));
+}
+
+/// Activating a key makes it the only active one and retires the previous one with
+/// `retired_at = now`; activating the active key again changes nothing; a retired key is
+/// never activated again.
+pub async fn key_activation_retires_the_previous<S: Store>(store: Arc<S>) {
+    let _turn = KEY_ROTATION.lock().await;
+    let t1 = now();
+    let t2 = t1 + Duration::minutes(5);
+    let (a, b) = (new_key(t1), new_key(t1));
+    store.insert_key(a.clone()).await.unwrap();
+    store.insert_key(b.clone()).await.unwrap();
+
+    store.activate_key(&a.kid, t1).await.unwrap();
+    let a_active = stored_key(&*store, &a.kid).await.unwrap();
+    assert_eq!(a_active.activated_at, Some(t1));
+    assert!(a_active.is_active());
+    assert_eq!(active_kids(&*store).await, vec![a.kid.clone()]);
+
+    store.activate_key(&a.kid, t2).await.unwrap();
+    assert_eq!(
+        stored_key(&*store, &a.kid).await,
+        Some(a_active.clone()),
+        "activating the active key changes nothing"
+    );
+
+    store.activate_key(&b.kid, t2).await.unwrap();
+    let b_active = stored_key(&*store, &b.kid).await.unwrap();
+    assert_eq!(b_active.activated_at, Some(t2));
+    assert!(b_active.is_active());
+    let a_retired = stored_key(&*store, &a.kid).await.unwrap();
+    assert_eq!(a_retired.activated_at, Some(t1));
+    assert_eq!(a_retired.retired_at, Some(t2));
+    assert_eq!(active_kids(&*store).await, vec![b.kid.clone()]);
+    assert_eq!(store.active_key().await.unwrap(), Some(b_active));
+
+    assert_invalid_key(
+        store.activate_key(&a.kid, t2 + Duration::minutes(1)).await,
+        "activating a retired key",
+    );
+    assert_eq!(stored_key(&*store, &a.kid).await, Some(a_retired));
+    assert_eq!(active_kids(&*store).await, vec![b.kid]);
+}
+
+/// Activating an unknown kid is `NotFound` and leaves the active key alone.
+pub async fn key_activate_unknown_is_not_found<S: Store>(store: Arc<S>) {
+    let _turn = KEY_ROTATION.lock().await;
+    let at = now();
+    let current = new_key(at);
+    store.insert_key(current.clone()).await.unwrap();
+    store.activate_key(&current.kid, at).await.unwrap();
+    match store
+        .activate_key(&unique("no-such-kid"), at + Duration::minutes(1))
+        .await
+    {
+        Err(StoreError::NotFound {
+            family: RecordFamily::SigningKey,
+            ..
+        }) => {}
+        other => panic!("activating an unknown kid: expected NotFound, got {other:?}"),
+    }
+    assert_eq!(active_kids(&*store).await, vec![current.kid]);
+}
+
+/// The active key cannot be deleted; new and retired keys can, once.
+pub async fn key_delete_refuses_the_active_key<S: Store>(store: Arc<S>) {
+    let _turn = KEY_ROTATION.lock().await;
+    let at = now();
+    let (old, current, next) = (new_key(at), new_key(at), new_key(at));
+    for record in [&old, &current, &next] {
+        store.insert_key(record.clone()).await.unwrap();
+    }
+    store.activate_key(&old.kid, at).await.unwrap();
+    store
+        .activate_key(&current.kid, at + Duration::minutes(1))
+        .await
+        .unwrap();
+
+    assert_invalid_key(
+        store.delete_key(&current.kid).await,
+        "deleting the active key",
+    );
+    assert!(
+        stored_key(&*store, &current.kid)
+            .await
+            .is_some_and(|key| key.is_active())
+    );
+
+    assert!(store.delete_key(&old.kid).await.unwrap(), "a retired key");
+    assert_eq!(stored_key(&*store, &old.kid).await, None);
+    assert!(
+        !store.delete_key(&old.kid).await.unwrap(),
+        "already deleted"
+    );
+    assert!(store.delete_key(&next.kid).await.unwrap(), "a new key");
+    assert_eq!(active_kids(&*store).await, vec![current.kid]);
+}
+
+/// 100 concurrent activations of different keys leave exactly one key active; every other
+/// one was active for a moment and is retired.
+pub async fn key_activation_single_active_under_concurrency<S: Store>(store: Arc<S>) {
+    let _turn = KEY_ROTATION.lock().await;
+    let at = now();
+    let keys: Vec<KeyRecord> = (0..CONCURRENT_CALLERS).map(|_| new_key(at)).collect();
+    for record in &keys {
+        store.insert_key(record.clone()).await.unwrap();
+    }
+    let barrier = Arc::new(Barrier::new(CONCURRENT_CALLERS));
+    let mut tasks = Vec::new();
+    for record in &keys {
+        let (store, barrier, kid) = (store.clone(), barrier.clone(), record.kid.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.activate_key(&kid, at).await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let active = active_kids(&*store).await;
+    assert_eq!(active.len(), 1, "exactly one key may be active");
+    let ours: HashSet<&str> = keys.iter().map(|key| key.kid.as_str()).collect();
+    assert!(
+        active.iter().all(|kid| ours.contains(kid.as_str())),
+        "the active key is one of those just activated"
+    );
+    for record in &keys {
+        let stored = stored_key(&*store, &record.kid).await.unwrap();
+        assert_eq!(stored.activated_at, Some(at), "every key was activated");
+        if !stored.is_active() {
+            assert_eq!(stored.retired_at, Some(at), "a replaced key is retired");
+            assert!(store.delete_key(&record.kid).await.unwrap());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sweeping
+
+/// `sweep_expired` deletes expired pending authorizations, codes, tokens and sessions, and
+/// nothing live; signing keys never expire and stay.
 pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
     let at = now();
     let past = at - Duration::hours(2);
     let client = new_client();
+    let user = unique_subject();
     let old_pending = pending(&client.id, past, Duration::minutes(10));
     let old_code = code(&client.id, past, Duration::minutes(1));
     let old_token = access(&client.id, &family(), past);
+    let old_session = session(&user, past, Duration::hours(1));
+    let old_key = new_key(past - Duration::days(400));
     let live_pending = pending(&client.id, at, Duration::minutes(10));
     let live_code = code(&client.id, at, Duration::minutes(1));
     let live_token = access(&client.id, &family(), at);
+    let live_session = session(&user, at, Duration::hours(1));
     for p in [&old_pending, &live_pending] {
         store.insert_pending(p.clone()).await.unwrap();
     }
@@ -1045,6 +1505,10 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
         .insert_tokens(vec![old_token.clone(), live_token.clone()])
         .await
         .unwrap();
+    for s in [&old_session, &live_session] {
+        store.insert_session(s.clone()).await.unwrap();
+    }
+    store.insert_key(old_key.clone()).await.unwrap();
 
     let mut swept = 0;
     loop {
@@ -1054,7 +1518,7 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
             break;
         }
     }
-    assert!(swept >= 3, "swept {swept}, expected at least our three");
+    assert!(swept >= 4, "swept {swept}, expected at least our four");
     // Read "as of" before expiry: only a record that is really gone reads as absent.
     assert_eq!(
         store.get_pending(&old_pending.handle, past).await.unwrap(),
@@ -1062,6 +1526,10 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
     );
     assert_eq!(store.find_code(&old_code.code, past).await.unwrap(), None);
     assert_eq!(store.find_token(&old_token.hash, past).await.unwrap(), None);
+    assert_eq!(
+        store.get_session(&old_session.id, past).await.unwrap(),
+        None
+    );
 
     assert!(
         store
@@ -1081,4 +1549,9 @@ pub async fn sweep_removes_only_expired_records<S: Store>(store: Arc<S>) {
             .unwrap()
             .is_some()
     );
+    assert_eq!(
+        store.get_session(&live_session.id, at).await.unwrap(),
+        Some(live_session)
+    );
+    assert_eq!(stored_key(&*store, &old_key.kid).await, Some(old_key));
 }

@@ -22,6 +22,10 @@ pub enum RecordFamily {
     AuthorizationCode,
     /// Access and refresh tokens ([`TokenStore`](crate::TokenStore)).
     Token,
+    /// Signing keys ([`KeyStore`](crate::KeyStore)).
+    SigningKey,
+    /// Provider browser sessions ([`SessionStore`](crate::SessionStore)).
+    Session,
 }
 
 impl fmt::Display for RecordFamily {
@@ -32,6 +36,8 @@ impl fmt::Display for RecordFamily {
             RecordFamily::PendingAuthorization => "pending authorization",
             RecordFamily::AuthorizationCode => "authorization code",
             RecordFamily::Token => "token",
+            RecordFamily::SigningKey => "signing key",
+            RecordFamily::Session => "session",
         })
     }
 }

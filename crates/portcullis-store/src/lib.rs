@@ -8,15 +8,20 @@
 //! | pending authorizations | [`PendingAuthorizationStore`] | [`PendingAuthorization`] |
 //! | authorization codes | [`CodeStore`] | [`AuthorizationCode`] |
 //! | access and refresh tokens | [`TokenStore`] | [`TokenRecord`], grouped by [`FamilyId`] |
+//! | browser sessions | [`SessionStore`] | [`SessionRecord`] |
+//! | signing keys | [`KeyStore`] | [`KeyRecord`] |
 //!
 //! [`Store`] is all of them together (plus [`SweepExpired`]); anything implementing every
 //! trait is a `Store`. Each trait's documentation states its contract. Operations that must
 //! be atomic — redeeming a code, taking a pending authorization, rotating a refresh token,
-//! cutting off a revoked client — are single methods, never get-then-write in callers.
+//! cutting off a revoked client, ending a session, switching the active signing key — are
+//! single methods, never get-then-write in callers.
 //!
 //! Time is passed in (`now`) rather than read from the system clock, so expiry is
-//! deterministic in tests. Secrets never reach a store: tokens and codes are keyed by their
-//! SHA-256 ([`portcullis_tokens::TokenHash`]) and clients carry only a secret hash.
+//! deterministic in tests. Presented secrets never reach a store: tokens, codes and session
+//! handles are keyed by their SHA-256 ([`portcullis_tokens::TokenHash`]) and clients carry
+//! only a secret hash. The one secret a store does hold is the signing keys' private keys
+//! ([`KeyRecord`]), so its storage deserves the protection given to a key file.
 //!
 //! ```
 //! use portcullis_registry::{ClientKind, NewClient, ScopeCatalog};
@@ -43,9 +48,11 @@
 mod client;
 mod code;
 mod error;
+mod keys;
 mod memory;
 mod pending;
 mod scope;
+mod session;
 mod sweep;
 mod token;
 
@@ -57,9 +64,11 @@ pub mod testing;
 pub use client::{ClientStore, Page};
 pub use code::{AuthorizationCode, CodeRedemption, CodeStore};
 pub use error::{RecordFamily, StoreError};
+pub use keys::{KeyRecord, KeyStore};
 pub use memory::{MemoryLimits, MemoryStore};
 pub use pending::{PendingAuthorization, PendingAuthorizationStore};
 pub use scope::ScopeStore;
+pub use session::{SessionRecord, SessionStore};
 pub use sweep::SweepExpired;
 pub use token::{FamilyId, Rotation, TokenRecord, TokenStatus, TokenStore};
 
@@ -78,6 +87,8 @@ pub trait Store:
     + PendingAuthorizationStore
     + CodeStore
     + TokenStore
+    + SessionStore
+    + KeyStore
     + SweepExpired
     + Send
     + Sync
@@ -91,6 +102,8 @@ impl<T> Store for T where
         + PendingAuthorizationStore
         + CodeStore
         + TokenStore
+        + SessionStore
+        + KeyStore
         + SweepExpired
         + Send
         + Sync

@@ -5,13 +5,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockW
 
 use async_trait::async_trait;
 use portcullis_registry::{Client, ClientId, ScopeDefinition};
-use portcullis_tokens::{TokenHash, TokenKind};
+use portcullis_tokens::{Subject, TokenHash, TokenKind};
 use time::OffsetDateTime;
 
 use crate::{
-    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, Page,
+    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, KeyRecord, KeyStore, Page,
     PendingAuthorization, PendingAuthorizationStore, RecordFamily, Rotation, ScopeStore,
-    StoreError, SweepExpired, TokenRecord, TokenStatus, TokenStore,
+    SessionRecord, SessionStore, StoreError, SweepExpired, TokenRecord, TokenStatus, TokenStore,
 };
 
 /// How many records of each family a [`MemoryStore`] holds at most.
@@ -37,6 +37,11 @@ pub struct MemoryLimits {
     pub codes: usize,
     /// Access and refresh tokens. Default 1 000 000.
     pub tokens: usize,
+    /// Browser sessions. Default 100 000.
+    pub sessions: usize,
+    /// Signing keys, new and retired ones included; they never expire, so a full key table
+    /// stays full until retired keys are deleted. Default 1 000.
+    pub keys: usize,
 }
 
 impl Default for MemoryLimits {
@@ -47,17 +52,20 @@ impl Default for MemoryLimits {
             pending: 100_000,
             codes: 100_000,
             tokens: 1_000_000,
+            sessions: 100_000,
+            keys: 1_000,
         }
     }
 }
 
 /// A store that keeps everything in process memory: for tests, examples and single-process
-/// deployments that can afford to lose every grant on restart.
+/// deployments that can afford to lose every grant, session and signing key on restart.
 ///
 /// Safe under concurrency (one lock per family, never held across an `.await`), bounded by
-/// [`MemoryLimits`], and it removes expired records on its own: a family is swept whenever
-/// it has doubled in size since the last sweep or reaches its bound, using the new record's
-/// issue time as "now". [`SweepExpired::sweep_expired`] is there as well.
+/// [`MemoryLimits`], and it removes expired records on its own: a family with an expiry
+/// (pending authorizations, codes, tokens, sessions) is swept whenever it has doubled in size
+/// since the last sweep or reaches its bound, using the new record's issue time as "now".
+/// [`SweepExpired::sweep_expired`] is there as well.
 ///
 /// ```
 /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog};
@@ -81,6 +89,8 @@ pub struct MemoryStore {
     pending: Mutex<Expiring<PendingAuthorization>>,
     codes: Mutex<Expiring<CodeEntry>>,
     tokens: Mutex<TokenTable>,
+    sessions: Mutex<SessionTable>,
+    keys: RwLock<BTreeMap<String, KeyRecord>>,
 }
 
 impl MemoryStore {
@@ -337,6 +347,73 @@ impl TokenTable {
             .collect();
         tokens.sort_by_key(|token| (token.issued_at, token.hash));
         tokens
+    }
+}
+
+/// Sessions with their subject index, kept consistent under one lock.
+#[derive(Debug, Default)]
+struct SessionTable {
+    by_id: HashMap<TokenHash, SessionRecord>,
+    by_subject: HashMap<Subject, BTreeSet<TokenHash>>,
+    len_after_sweep: usize,
+}
+
+impl SessionTable {
+    fn live(&self, id: &TokenHash, now: OffsetDateTime) -> Option<&SessionRecord> {
+        self.by_id
+            .get(id)
+            .filter(|session| !session.is_expired(now))
+    }
+
+    fn live_mut(&mut self, id: &TokenHash, now: OffsetDateTime) -> Option<&mut SessionRecord> {
+        self.by_id
+            .get_mut(id)
+            .filter(|session| !session.is_expired(now))
+    }
+
+    fn insert(&mut self, session: SessionRecord, limit: usize) -> Result<(), StoreError> {
+        if self.by_id.contains_key(&session.id) {
+            return Err(StoreError::Conflict {
+                family: RecordFamily::Session,
+                key: session.id.to_string(),
+            });
+        }
+        if sweep_due(self.by_id.len(), self.len_after_sweep, 1, limit) {
+            self.sweep(session.created_at, usize::MAX);
+        }
+        if self.by_id.len() >= limit {
+            return Err(StoreError::CapacityExceeded {
+                family: RecordFamily::Session,
+                limit,
+            });
+        }
+        self.by_subject
+            .entry(session.subject.clone())
+            .or_default()
+            .insert(session.id);
+        self.by_id.insert(session.id, session);
+        Ok(())
+    }
+
+    fn remove(&mut self, id: &TokenHash) -> Option<SessionRecord> {
+        let session = self.by_id.remove(id)?;
+        remove_from_index(&mut self.by_subject, &session.subject, id);
+        Some(session)
+    }
+
+    fn sweep(&mut self, now: OffsetDateTime, batch: usize) -> usize {
+        let expired: Vec<TokenHash> = self
+            .by_id
+            .values()
+            .filter(|session| session.is_expired(now))
+            .map(|session| session.id)
+            .take(batch)
+            .collect();
+        for id in &expired {
+            self.remove(id);
+        }
+        self.len_after_sweep = self.by_id.len();
+        expired.len()
     }
 }
 
@@ -669,11 +746,147 @@ impl TokenStore for MemoryStore {
 }
 
 #[async_trait]
+impl SessionStore for MemoryStore {
+    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+        lock(&self.sessions).insert(session, self.limits.sessions)
+    }
+
+    async fn get_session(
+        &self,
+        id: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(lock(&self.sessions).live(id, now).cloned())
+    }
+
+    async fn add_session_client(
+        &self,
+        id: &TokenHash,
+        client: &ClientId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut sessions = lock(&self.sessions);
+        let Some(session) = sessions.live_mut(id, now) else {
+            return Ok(false);
+        };
+        session.clients.insert(client.clone());
+        Ok(true)
+    }
+
+    async fn delete_session(
+        &self,
+        id: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let removed = lock(&self.sessions).remove(id);
+        Ok(removed.filter(|session| !session.is_expired(now)))
+    }
+
+    async fn delete_subject_sessions(
+        &self,
+        subject: &Subject,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut sessions = lock(&self.sessions);
+        let ids: Vec<TokenHash> = sessions
+            .by_subject
+            .get(subject)
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default();
+        let mut live = 0;
+        for id in &ids {
+            if sessions
+                .remove(id)
+                .is_some_and(|session| !session.is_expired(now))
+            {
+                live += 1;
+            }
+        }
+        Ok(live)
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn insert_key(&self, key: KeyRecord) -> Result<(), StoreError> {
+        if key.is_active() {
+            return Err(StoreError::InvalidRecord {
+                family: RecordFamily::SigningKey,
+                reason: "insert a signing key inactive, then activate it with activate_key",
+            });
+        }
+        let mut keys = write(&self.keys);
+        if keys.contains_key(&key.kid) {
+            return Err(StoreError::Conflict {
+                family: RecordFamily::SigningKey,
+                key: key.kid,
+            });
+        }
+        if keys.len() >= self.limits.keys {
+            return Err(StoreError::CapacityExceeded {
+                family: RecordFamily::SigningKey,
+                limit: self.limits.keys,
+            });
+        }
+        keys.insert(key.kid.clone(), key);
+        Ok(())
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut keys: Vec<KeyRecord> = read(&self.keys).values().cloned().collect();
+        // The map is in kid order and the sort is stable: equal `created_at` stays by kid.
+        keys.sort_by_key(|key| key.created_at);
+        Ok(keys)
+    }
+
+    async fn activate_key(&self, kid: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut keys = write(&self.keys);
+        let Some(target) = keys.get(kid) else {
+            return Err(StoreError::NotFound {
+                family: RecordFamily::SigningKey,
+                key: kid.to_owned(),
+            });
+        };
+        if target.is_active() {
+            return Ok(());
+        }
+        if target.is_retired() {
+            return Err(StoreError::InvalidRecord {
+                family: RecordFamily::SigningKey,
+                reason: "a retired signing key is never activated again; insert a new key",
+            });
+        }
+        for key in keys.values_mut() {
+            if key.is_active() {
+                key.retired_at = Some(now);
+            }
+        }
+        if let Some(target) = keys.get_mut(kid) {
+            target.activated_at = Some(now);
+        }
+        Ok(())
+    }
+
+    async fn delete_key(&self, kid: &str) -> Result<bool, StoreError> {
+        let mut keys = write(&self.keys);
+        match keys.get(kid) {
+            None => Ok(false),
+            Some(key) if key.is_active() => Err(StoreError::InvalidRecord {
+                family: RecordFamily::SigningKey,
+                reason: "the active signing key cannot be deleted; activate another key first",
+            }),
+            Some(_) => Ok(keys.remove(kid).is_some()),
+        }
+    }
+}
+
+#[async_trait]
 impl SweepExpired for MemoryStore {
     async fn sweep_expired(&self, now: OffsetDateTime, batch: usize) -> Result<usize, StoreError> {
         let mut swept = lock(&self.pending).sweep(now, batch);
         swept += lock(&self.codes).sweep(now, batch.saturating_sub(swept));
         swept += lock(&self.tokens).sweep(now, batch.saturating_sub(swept));
+        swept += lock(&self.sessions).sweep(now, batch.saturating_sub(swept));
         Ok(swept)
     }
 }

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 
-/// Deletes expired records: pending authorizations, codes and tokens whose `expires_at` is
-/// at or before `now`.
+/// Deletes expired records: pending authorizations, codes, tokens and browser sessions
+/// whose `expires_at` is at or before `now`. Signing keys never expire and are not swept.
 ///
 /// Stores never return expired records whether or not they have been swept; sweeping only
 /// frees space. It works in bounded batches so one call never holds a lock or a

@@ -7,13 +7,13 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 use portcullis_registry::{Client, ClientId, ScopeDefinition};
-use portcullis_tokens::TokenHash;
+use portcullis_tokens::{Subject, TokenHash};
 use time::OffsetDateTime;
 
 use crate::{
-    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, Page,
-    PendingAuthorization, PendingAuthorizationStore, RecordFamily, Rotation, ScopeStore, Store,
-    StoreError, SweepExpired, TokenRecord, TokenStore,
+    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, KeyRecord, KeyStore, Page,
+    PendingAuthorization, PendingAuthorizationStore, RecordFamily, Rotation, ScopeStore,
+    SessionRecord, SessionStore, Store, StoreError, SweepExpired, TokenRecord, TokenStore,
 };
 
 /// How an operation on a failing family fails.
@@ -271,6 +271,71 @@ impl<S: Store> TokenStore for FaultyStore<S> {
     ) -> Result<Vec<TokenRecord>, StoreError> {
         self.check(RecordFamily::Token)?;
         self.inner.list_family(family, now).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> SessionStore for FaultyStore<S> {
+    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+        self.check(RecordFamily::Session)?;
+        self.inner.insert_session(session).await
+    }
+    async fn get_session(
+        &self,
+        id: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.check(RecordFamily::Session)?;
+        self.inner.get_session(id, now).await
+    }
+    async fn add_session_client(
+        &self,
+        id: &TokenHash,
+        client: &ClientId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.check(RecordFamily::Session)?;
+        self.inner.add_session_client(id, client, now).await
+    }
+    async fn delete_session(
+        &self,
+        id: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.check(RecordFamily::Session)?;
+        self.inner.delete_session(id, now).await
+    }
+    async fn delete_subject_sessions(
+        &self,
+        subject: &Subject,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.check(RecordFamily::Session)?;
+        self.inner.delete_subject_sessions(subject, now).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> KeyStore for FaultyStore<S> {
+    async fn insert_key(&self, key: KeyRecord) -> Result<(), StoreError> {
+        self.check(RecordFamily::SigningKey)?;
+        self.inner.insert_key(key).await
+    }
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.check(RecordFamily::SigningKey)?;
+        self.inner.list_keys().await
+    }
+    async fn activate_key(&self, kid: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.check(RecordFamily::SigningKey)?;
+        self.inner.activate_key(kid, now).await
+    }
+    async fn delete_key(&self, kid: &str) -> Result<bool, StoreError> {
+        self.check(RecordFamily::SigningKey)?;
+        self.inner.delete_key(kid).await
+    }
+    async fn active_key(&self) -> Result<Option<KeyRecord>, StoreError> {
+        self.check(RecordFamily::SigningKey)?;
+        self.inner.active_key().await
     }
 }
 

@@ -187,6 +187,135 @@ fn full_client_table_is_refused() {
     });
 }
 
+fn session(subject: &str, created_at: OffsetDateTime, ttl: Duration) -> SessionRecord {
+    SessionRecord {
+        id: mint(TokenKind::PendingAuthorization).unwrap().lookup_key(),
+        subject: Subject::new(subject).unwrap(),
+        auth_time: created_at,
+        amr: vec!["pwd".into()],
+        clients: BTreeSet::new(),
+        created_at,
+        expires_at: created_at + ttl,
+    }
+}
+
+fn signing_key(kid: &str) -> KeyRecord {
+    KeyRecord {
+        kid: kid.into(),
+        algorithm: "ES256".into(),
+        private_pkcs8: vec![1, 2, 3],
+        created_at: at(),
+        activated_at: None,
+        retired_at: None,
+    }
+}
+
+#[test]
+fn a_full_session_table_sweeps_then_refuses() {
+    block_on(async {
+        let store = MemoryStore::with_limits(MemoryLimits {
+            sessions: 2,
+            ..MemoryLimits::default()
+        });
+        let then = at() - Duration::hours(3);
+        let now = at();
+        store
+            .insert_session(session("u1", then, Duration::hours(1)))
+            .await
+            .unwrap();
+        store
+            .insert_session(session("u1", now, Duration::hours(1)))
+            .await
+            .unwrap();
+        // Full: the expired session makes room.
+        store
+            .insert_session(session("u2", now, Duration::hours(1)))
+            .await
+            .unwrap();
+        {
+            let table = lock(&store.sessions);
+            assert_eq!(table.by_id.len(), 2);
+            assert_eq!(
+                table
+                    .by_subject
+                    .get(&Subject::new("u1").unwrap())
+                    .map(BTreeSet::len),
+                Some(1),
+                "the subject index is swept with the records"
+            );
+        }
+        match store
+            .insert_session(session("u3", now, Duration::hours(1)))
+            .await
+        {
+            Err(StoreError::CapacityExceeded {
+                family: RecordFamily::Session,
+                limit: 2,
+            }) => {}
+            other => panic!("expected CapacityExceeded, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn ended_sessions_leave_the_subject_index() {
+    block_on(async {
+        let store = MemoryStore::new();
+        let now = at();
+        let first = session("u", now, Duration::hours(1));
+        let second = session("u", now, Duration::hours(1));
+        store.insert_session(first.clone()).await.unwrap();
+        store.insert_session(second.clone()).await.unwrap();
+        store.delete_session(&first.id, now).await.unwrap();
+        assert_eq!(lock(&store.sessions).by_subject.len(), 1);
+        let subject = Subject::new("u").unwrap();
+        assert_eq!(
+            store.delete_subject_sessions(&subject, now).await.unwrap(),
+            1
+        );
+        let table = lock(&store.sessions);
+        assert!(table.by_id.is_empty());
+        assert!(table.by_subject.is_empty());
+    });
+}
+
+#[test]
+fn sweep_covers_sessions() {
+    block_on(async {
+        let store = MemoryStore::new();
+        let then = at() - Duration::hours(3);
+        for _ in 0..3 {
+            store
+                .insert_session(session("u", then, Duration::hours(1)))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.sweep_expired(at(), 2).await.unwrap(), 2);
+        assert_eq!(store.sweep_expired(at(), 2).await.unwrap(), 1);
+        assert!(lock(&store.sessions).by_subject.is_empty());
+    });
+}
+
+#[test]
+fn full_key_table_is_refused() {
+    block_on(async {
+        let store = MemoryStore::with_limits(MemoryLimits {
+            keys: 1,
+            ..MemoryLimits::default()
+        });
+        store.insert_key(signing_key("k1")).await.unwrap();
+        assert!(matches!(
+            store.insert_key(signing_key("k2")).await,
+            Err(StoreError::CapacityExceeded {
+                family: RecordFamily::SigningKey,
+                limit: 1,
+            })
+        ));
+        store.delete_key("k1").await.unwrap();
+        store.insert_key(signing_key("k2")).await.unwrap();
+    });
+}
+
 /// A store with deliberate flaws, to prove the conformance kit fails when a contract is
 /// broken (a kit that cannot fail proves nothing).
 #[cfg(feature = "conformance")]
@@ -203,6 +332,14 @@ mod kit_catches_flaws {
         RevocationWithoutCascade,
         /// `insert_tokens` writes record by record and stops at the first clash.
         PartialBatchInsert,
+        /// `activate_key` reads the active key, yields, then writes: two keys can end up
+        /// active.
+        RacyKeyActivation,
+        /// `delete_session` reads, yields, then removes: several callers get the session.
+        RacySessionDelete,
+        /// `add_session_client` copies the client set, yields, then writes it back: a
+        /// concurrent addition is lost.
+        LostSessionClientUpdate,
     }
 
     struct Flawed {
@@ -371,6 +508,102 @@ mod kit_catches_flaws {
     }
 
     #[async_trait]
+    impl SessionStore for Flawed {
+        async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+            self.inner.insert_session(session).await
+        }
+        async fn get_session(
+            &self,
+            id: &TokenHash,
+            now: OffsetDateTime,
+        ) -> Result<Option<SessionRecord>, StoreError> {
+            self.inner.get_session(id, now).await
+        }
+        async fn add_session_client(
+            &self,
+            id: &TokenHash,
+            client: &ClientId,
+            now: OffsetDateTime,
+        ) -> Result<bool, StoreError> {
+            if self.flaw != Flaw::LostSessionClientUpdate {
+                return self.inner.add_session_client(id, client, now).await;
+            }
+            let Some(mut clients) = lock(&self.inner.sessions)
+                .live(id, now)
+                .map(|session| session.clients.clone())
+            else {
+                return Ok(false);
+            };
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            clients.insert(client.clone());
+            if let Some(session) = lock(&self.inner.sessions).live_mut(id, now) {
+                session.clients = clients;
+            }
+            Ok(true)
+        }
+        async fn delete_session(
+            &self,
+            id: &TokenHash,
+            now: OffsetDateTime,
+        ) -> Result<Option<SessionRecord>, StoreError> {
+            if self.flaw != Flaw::RacySessionDelete {
+                return self.inner.delete_session(id, now).await;
+            }
+            let seen = lock(&self.inner.sessions).live(id, now).cloned();
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            lock(&self.inner.sessions).remove(id);
+            Ok(seen)
+        }
+        async fn delete_subject_sessions(
+            &self,
+            subject: &Subject,
+            now: OffsetDateTime,
+        ) -> Result<u64, StoreError> {
+            self.inner.delete_subject_sessions(subject, now).await
+        }
+    }
+
+    #[async_trait]
+    impl KeyStore for Flawed {
+        async fn insert_key(&self, key: KeyRecord) -> Result<(), StoreError> {
+            self.inner.insert_key(key).await
+        }
+        async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+            self.inner.list_keys().await
+        }
+        async fn activate_key(&self, kid: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+            if self.flaw != Flaw::RacyKeyActivation {
+                return self.inner.activate_key(kid, now).await;
+            }
+            let previous: Vec<String> = read(&self.inner.keys)
+                .values()
+                .filter(|key| key.is_active())
+                .map(|key| key.kid.clone())
+                .collect();
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            let mut keys = write(&self.inner.keys);
+            for kid in previous {
+                if let Some(key) = keys.get_mut(&kid) {
+                    key.retired_at = Some(now);
+                }
+            }
+            match keys.get_mut(kid) {
+                Some(key) => {
+                    key.activated_at = Some(now);
+                    Ok(())
+                }
+                None => Err(StoreError::NotFound {
+                    family: RecordFamily::SigningKey,
+                    key: kid.to_owned(),
+                }),
+            }
+        }
+        async fn delete_key(&self, kid: &str) -> Result<bool, StoreError> {
+            self.inner.delete_key(kid).await
+        }
+    }
+
+    #[async_trait]
     impl SweepExpired for Flawed {
         async fn sweep_expired(&self, now: OffsetDateTime, b: usize) -> Result<usize, StoreError> {
             self.inner.sweep_expired(now, b).await
@@ -416,6 +649,30 @@ mod kit_catches_flaws {
     }
 
     #[test]
+    fn racy_key_activation_fails_the_concurrency_case() {
+        assert!(fails(
+            Flaw::RacyKeyActivation,
+            conformance::key_activation_single_active_under_concurrency
+        ));
+    }
+
+    #[test]
+    fn racy_session_delete_fails_the_concurrency_case() {
+        assert!(fails(
+            Flaw::RacySessionDelete,
+            conformance::session_delete_single_use_under_concurrency
+        ));
+    }
+
+    #[test]
+    fn lost_session_client_update_fails_the_concurrency_case() {
+        assert!(fails(
+            Flaw::LostSessionClientUpdate,
+            conformance::session_add_client_keeps_concurrent_additions
+        ));
+    }
+
+    #[test]
     fn the_flawless_wrapper_passes_the_same_cases() {
         // The wrapper itself is sound when no flaw is switched on for the case under test.
         assert!(!fails(
@@ -429,6 +686,18 @@ mod kit_catches_flaws {
         assert!(!fails(
             Flaw::RevocationWithoutCascade,
             conformance::token_insert_is_all_or_nothing
+        ));
+        assert!(!fails(
+            Flaw::RacySessionDelete,
+            conformance::key_activation_single_active_under_concurrency
+        ));
+        assert!(!fails(
+            Flaw::LostSessionClientUpdate,
+            conformance::session_delete_single_use_under_concurrency
+        ));
+        assert!(!fails(
+            Flaw::RacyKeyActivation,
+            conformance::session_add_client_keeps_concurrent_additions
         ));
     }
 }
