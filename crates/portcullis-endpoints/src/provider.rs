@@ -1,15 +1,16 @@
 //! The [`Provider`]: one authorization server, configured once and shared by every request.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use portcullis_grants::{
-    Authenticator, AuthorizationCodeGrant, ClientCredentialsGrant, Clock, ConsentSource, Grant,
-    MAX_CODE_TTL, NoRememberedConsent, PasswordGrant, PkcePolicy, Policy, RefreshTokenGrant,
-    SystemClock,
+    Authenticator, AuthorizationCodeGrant, ClaimsSource, ClientCredentialsGrant, Clock,
+    ConsentSource, Grant, IssuerSettings, MAX_CODE_TTL, NoClaims, NoRememberedConsent,
+    PasswordGrant, PkcePolicy, Policy, RefreshTokenGrant, SystemClock,
 };
 use portcullis_registry::{GrantType, ScopeCatalog};
 use portcullis_store::{Store, StoreError};
+use portcullis_tokens::{KeySet, SigningAlgorithm, SigningKey, TokenError};
 use time::{Duration, OffsetDateTime};
 
 /// Default limit on request bodies: 64 KiB, far above any legitimate OAuth request.
@@ -37,6 +38,12 @@ pub struct Paths {
     pub login: String,
     /// Where it sends a signed-in user who must consent, default `/oauth/consent`.
     pub consent: String,
+    /// JWKS (RFC 7517), default `/oauth/jwks`.
+    pub jwks: String,
+    /// UserInfo (OpenID Connect Core §5.3), default `/oauth/userinfo`.
+    pub userinfo: String,
+    /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0), default `/oauth/logout`.
+    pub end_session: String,
 }
 
 impl Default for Paths {
@@ -48,6 +55,9 @@ impl Default for Paths {
             introspect: "/oauth/introspect".into(),
             login: "/oauth/login".into(),
             consent: "/oauth/consent".into(),
+            jwks: "/oauth/jwks".into(),
+            userinfo: "/oauth/userinfo".into(),
+            end_session: "/oauth/logout".into(),
         }
     }
 }
@@ -90,6 +100,10 @@ pub enum ConfigError {
     /// Two grants claim the same `grant_type`.
     #[error("grant type {0} is registered twice")]
     DuplicateGrant(String),
+    /// No signing key was given and none could be generated (the reason, from
+    /// [`TokenError`]'s display).
+    #[error("no signing key: {0}")]
+    SigningKey(String),
 }
 
 pub(crate) struct Inner {
@@ -99,6 +113,10 @@ pub(crate) struct Inner {
     pub(crate) policy: Policy,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) consent: Arc<dyn ConsentSource>,
+    pub(crate) claims: Arc<dyn ClaimsSource>,
+    pub(crate) settings: IssuerSettings,
+    /// The signing keys: replaced whole on rotation or reload, read as a cheap `Arc`.
+    pub(crate) keys: RwLock<Arc<KeySet>>,
     pub(crate) grants: BTreeMap<String, Arc<dyn Grant>>,
     pub(crate) max_body_bytes: usize,
     pub(crate) paths: Paths,
@@ -149,6 +167,9 @@ impl Provider {
             policy: Policy::default(),
             authenticator: None,
             consent: Arc::new(NoRememberedConsent),
+            claims: Arc::new(NoClaims),
+            keys: None,
+            settings: IssuerSettings::new(""),
             extensions: Vec::new(),
             disabled: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -207,6 +228,25 @@ impl Provider {
         self.0.grants.keys().map(String::as_str)
     }
 
+    /// The signing keys in force (the active one signs; all are published in the JWKS).
+    pub fn signing_keys(&self) -> Arc<KeySet> {
+        self.0
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the signing keys in force (after a rotation or a reload from the store).
+    pub fn set_signing_keys(&self, keys: KeySet) {
+        *self.0.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    /// Settings for ID tokens and JWT access tokens.
+    pub fn issuer_settings(&self) -> &IssuerSettings {
+        &self.0.settings
+    }
+
     pub(crate) fn grant(&self, grant_type: &str) -> Option<&Arc<dyn Grant>> {
         self.0.grants.get(grant_type)
     }
@@ -247,6 +287,9 @@ pub struct ProviderBuilder {
     policy: Policy,
     authenticator: Option<Arc<dyn Authenticator>>,
     consent: Arc<dyn ConsentSource>,
+    claims: Arc<dyn ClaimsSource>,
+    keys: Option<KeySet>,
+    settings: IssuerSettings,
     extensions: Vec<Arc<dyn Grant>>,
     disabled: Vec<GrantType>,
     max_body_bytes: usize,
@@ -265,6 +308,46 @@ impl ProviderBuilder {
     /// Where remembered consent comes from. Default: [`NoRememberedConsent`] (always ask).
     pub fn consent(mut self, consent: impl ConsentSource) -> Self {
         self.consent = Arc::new(consent);
+        self
+    }
+
+    /// Where user claims come from (ID tokens, UserInfo). Default: [`NoClaims`].
+    pub fn claims(mut self, claims: impl ClaimsSource) -> Self {
+        self.claims = Arc::new(claims);
+        self
+    }
+
+    /// The signing keys for ID tokens and JWT access tokens. Default: one ES256 key
+    /// generated at `build()` and kept in memory only — fine for tests and a single
+    /// process; a deployment loads its keys from the store so they survive restarts and
+    /// are shared by every instance.
+    pub fn signing_keys(mut self, keys: KeySet) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// ID token lifetime. Default one hour.
+    pub fn id_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.settings.id_token_lifetime = lifetime;
+        self
+    }
+
+    /// Always put `auth_time` in ID tokens. Default: only when `max_age` was requested.
+    pub fn always_include_auth_time(mut self) -> Self {
+        self.settings.always_include_auth_time = true;
+        self
+    }
+
+    /// Issue RFC 9068 JWT access tokens to every client. Default: only to clients
+    /// registered with `AccessTokenFormat::Jwt`.
+    pub fn jwt_access_tokens(mut self) -> Self {
+        self.settings.jwt_access_tokens = true;
+        self
+    }
+
+    /// `aud` of JWT access tokens. Default: the issuer.
+    pub fn access_token_audience(mut self, audience: impl Into<String>) -> Self {
+        self.settings.access_token_audience = audience.into();
         self
     }
 
@@ -370,6 +453,27 @@ impl ProviderBuilder {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyLimit);
         }
+        if self.settings.id_token_lifetime < Duration::minutes(1)
+            || self.settings.id_token_lifetime > Duration::days(1)
+        {
+            return Err(ConfigError::Lifetime {
+                setting: "id_token_lifetime",
+                min: 60,
+                max: 86_400,
+            });
+        }
+        let keys = match self.keys {
+            Some(keys) => keys,
+            None => KeySet::new(
+                SigningKey::generate(SigningAlgorithm::ES256)
+                    .map_err(|err: TokenError| ConfigError::SigningKey(err.to_string()))?,
+            ),
+        };
+        let mut settings = self.settings;
+        settings.issuer = self.issuer.clone();
+        if settings.access_token_audience.is_empty() {
+            settings.access_token_audience = self.issuer.clone();
+        }
         let mut builtin: Vec<(GrantType, Arc<dyn Grant>)> = vec![
             (
                 GrantType::AuthorizationCode,
@@ -402,6 +506,9 @@ impl ProviderBuilder {
             policy: self.policy,
             authenticator: self.authenticator,
             consent: self.consent,
+            claims: self.claims,
+            settings,
+            keys: RwLock::new(Arc::new(keys)),
             grants,
             max_body_bytes: self.max_body_bytes,
             paths: self.paths,

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use portcullis_grants::{GrantContext, GrantError, TokenResponse};
+use portcullis_grants::{GrantContext, GrantError, Signing, TokenResponse};
 use serde_json::{Map, Value};
 
 use crate::{OAuthError, Provider, client_auth, request, response};
@@ -51,6 +51,7 @@ impl Provider {
             .scope_catalog()
             .await
             .map_err(|err| OAuthError::store(&err))?;
+        let keys = self.signing_keys();
         let cx = GrantContext::new(
             self.store().as_ref(),
             &client,
@@ -59,6 +60,11 @@ impl Provider {
             self.policy(),
             &catalog,
             self.0.authenticator.as_deref(),
+            Signing {
+                settings: self.issuer_settings(),
+                keys: &keys,
+                claims: self.0.claims.as_ref(),
+            },
         );
         grant.exchange(&cx).await.map_err(OAuthError::from)
     }

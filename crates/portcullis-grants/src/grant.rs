@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use portcullis_registry::{Client, GrantType, ScopeCatalog, ScopeSet};
 use portcullis_store::Store;
-use portcullis_tokens::RawToken;
+use portcullis_tokens::{KeySet, RawToken};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{Authenticator, GrantError, Params, Policy};
+use crate::{Authenticator, ClaimsSource, GrantError, IssuerSettings, Params, Policy};
 
 /// Everything a grant may use to answer one token request.
 ///
@@ -30,6 +30,12 @@ pub struct GrantContext<'a> {
     pub catalog: &'a ScopeCatalog,
     /// The application's password check, if the provider has one.
     pub authenticator: Option<&'a dyn Authenticator>,
+    /// How signed tokens are issued.
+    pub settings: &'a IssuerSettings,
+    /// The provider's signing keys (the active one signs).
+    pub keys: &'a KeySet,
+    /// Where user claims for ID tokens come from.
+    pub claims: &'a dyn ClaimsSource,
 }
 
 impl<'a> GrantContext<'a> {
@@ -43,6 +49,7 @@ impl<'a> GrantContext<'a> {
         policy: &'a Policy,
         catalog: &'a ScopeCatalog,
         authenticator: Option<&'a dyn Authenticator>,
+        signing: Signing<'a>,
     ) -> GrantContext<'a> {
         GrantContext {
             store,
@@ -52,6 +59,9 @@ impl<'a> GrantContext<'a> {
             policy,
             catalog,
             authenticator,
+            settings: signing.settings,
+            keys: signing.keys,
+            claims: signing.claims,
         }
     }
 
@@ -97,6 +107,17 @@ impl<'a> GrantContext<'a> {
             })
             .transpose()
     }
+}
+
+/// What signing needs, borrowed from the provider for one request.
+#[derive(Clone, Copy)]
+pub struct Signing<'a> {
+    /// Provider-wide settings for signed tokens.
+    pub settings: &'a IssuerSettings,
+    /// The signing keys.
+    pub keys: &'a KeySet,
+    /// Where user claims come from.
+    pub claims: &'a dyn ClaimsSource,
 }
 
 /// A successful token response (RFC 6749 §5.1), before serialization.

@@ -22,16 +22,20 @@ mod password;
 pub mod pkce;
 mod policy;
 mod refresh;
+mod settings;
+#[cfg(test)]
+mod test_support;
 
 pub use authorization_code::AuthorizationCodeGrant;
 pub use callbacks::{Authenticator, ClaimsSource, ConsentSource, NoClaims, NoRememberedConsent};
 pub use client_credentials::ClientCredentialsGrant;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, GrantError};
-pub use grant::{Grant, GrantContext, TokenResponse};
+pub use grant::{Grant, GrantContext, Signing, TokenResponse};
 pub use issue::{Issuance, Minted, issues_refresh_token, mint_tokens};
 pub use params::{MAX_PARAMETERS, MAX_VALUE_BYTES, Params, ParamsError};
 pub use password::PasswordGrant;
 pub use pkce::CodeChallengeMethod;
 pub use policy::{MAX_CODE_TTL, PkcePolicy, Policy};
 pub use refresh::RefreshTokenGrant;
+pub use settings::IssuerSettings;

@@ -40,15 +40,18 @@ pub enum TokenKind {
     AuthorizationCode,
     /// The handle of a pending authorization waiting for login and consent, prefix `pc_pa_`.
     PendingAuthorization,
+    /// The handle of a provider browser session (the session cookie's value), prefix `pc_se_`.
+    Session,
 }
 
 impl TokenKind {
     /// Every kind, in prefix order.
-    pub const ALL: [TokenKind; 4] = [
+    pub const ALL: [TokenKind; 5] = [
         TokenKind::AccessToken,
         TokenKind::RefreshToken,
         TokenKind::AuthorizationCode,
         TokenKind::PendingAuthorization,
+        TokenKind::Session,
     ];
 
     /// The prefix every token of this kind starts with.
@@ -62,6 +65,7 @@ impl TokenKind {
             TokenKind::RefreshToken => "pc_rt_",
             TokenKind::AuthorizationCode => "pc_ac_",
             TokenKind::PendingAuthorization => "pc_pa_",
+            TokenKind::Session => "pc_se_",
         }
     }
 
@@ -90,6 +94,7 @@ impl TokenKind {
             TokenKind::RefreshToken => "refresh",
             TokenKind::AuthorizationCode => "authorization code",
             TokenKind::PendingAuthorization => "pending authorization",
+            TokenKind::Session => "session",
         }
     }
 }

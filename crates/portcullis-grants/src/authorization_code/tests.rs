@@ -61,7 +61,16 @@ async fn exchange(
     let params = Params::from_pairs(pairs.iter().copied());
     let catalog = ScopeCatalog::with_oidc_scopes();
     let now = OffsetDateTime::now_utc();
-    let cx = GrantContext::new(store, client, &params, now, &policy, &catalog, None);
+    let cx = GrantContext::new(
+        store,
+        client,
+        &params,
+        now,
+        &policy,
+        &catalog,
+        None,
+        crate::test_support::signing(),
+    );
     AuthorizationCodeGrant.exchange(&cx).await
 }
 

@@ -40,7 +40,16 @@ async fn exchange(
     let catalog = catalog();
     let policy = Policy::default();
     let now = OffsetDateTime::now_utc();
-    let cx = GrantContext::new(store, client, &params, now, &policy, &catalog, None);
+    let cx = GrantContext::new(
+        store,
+        client,
+        &params,
+        now,
+        &policy,
+        &catalog,
+        None,
+        crate::test_support::signing(),
+    );
     ClientCredentialsGrant.exchange(&cx).await
 }
 

@@ -69,6 +69,7 @@ async fn exchange(
         &policy,
         &catalog,
         authenticator,
+        crate::test_support::signing(),
     );
     PasswordGrant.exchange(&cx).await
 }

@@ -86,7 +86,16 @@ async fn exchange(
     let catalog = ScopeCatalog::with_oidc_scopes();
     let policy = Policy::default();
     let now = OffsetDateTime::now_utc();
-    let cx = GrantContext::new(store, client, &params, now, &policy, &catalog, None);
+    let cx = GrantContext::new(
+        store,
+        client,
+        &params,
+        now,
+        &policy,
+        &catalog,
+        None,
+        crate::test_support::signing(),
+    );
     RefreshTokenGrant.exchange(&cx).await
 }
 
