@@ -18,16 +18,26 @@
 mod authorize;
 mod browser;
 mod client_auth;
+mod discovery;
+mod end_session;
 mod error;
 mod introspection;
+mod jwks;
 mod provider;
 mod request;
 mod response;
 mod revocation;
+mod signing_keys;
 mod token;
+mod userinfo;
 
 pub use authorize::*;
+pub use discovery::*;
+pub use end_session::*;
 pub use error::{AuthorizeErrorCode, OAuthError};
 pub use introspection::*;
+pub use jwks::*;
 pub use provider::{ConfigError, DEFAULT_MAX_BODY_BYTES, Paths, Provider, ProviderBuilder};
 pub use revocation::*;
+pub use signing_keys::*;
+pub use userinfo::*;

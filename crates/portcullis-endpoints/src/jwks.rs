@@ -1,0 +1,1 @@
+//! The JWKS endpoint: the provider's public signing keys (RFC 7517). (Being built.)

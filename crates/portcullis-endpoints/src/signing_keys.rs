@@ -1,0 +1,1 @@
+//! Loading, rotating and persisting the provider's signing keys. (Being built.)

@@ -1,0 +1,1 @@
+//! UserInfo endpoint: OpenID Connect Core §5.3. (Being built.)
