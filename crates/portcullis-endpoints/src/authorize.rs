@@ -1,6 +1,7 @@
 //! Authorization endpoint: RFC 6749 §3.1, §4.1.1-4.1.2 (code) and §4.2.1-4.2.2 (implicit);
 //! `iss` in every response per RFC 9207; `prompt` and `max_age` per OpenID Connect Core
-//! §3.1.2.1 and §3.1.2.6.
+//! §3.1.2.1 and §3.1.2.6; ID tokens from the authorization endpoint per Core §3.2.2.5
+//! (`id_token`, `id_token token`) and §3.3.2.5 (`code id_token`).
 //!
 //! The provider owns the protocol, the application owns people (DESIGN §2):
 //! [`Provider::authorize`] validates the request and either answers it at once (an error, or
@@ -16,7 +17,7 @@ use portcullis_grants::authorization_request::{
     AuthorizationRequest, AuthorizationRequestError, Prompt, ResponseMode, ResponseTarget,
     ResponseType, requested_client_id,
 };
-use portcullis_grants::{GrantError, Issuance, mint_tokens};
+use portcullis_grants::{GrantError, ID_TOKEN, IdToken, Issuance, Signing, mint_tokens};
 use portcullis_registry::{Client, ClientId, Scope, ScopeSet};
 use portcullis_store::{
     AuthorizationCode, FamilyId, PendingAuthorization, RecordFamily, StoreError,
@@ -276,9 +277,20 @@ impl Provider {
     ///
     /// The interaction is single use: a second call fails with
     /// [`CompleteError::UnknownInteraction`]. [`Decision::Deny`] answers `access_denied`.
-    /// [`Decision::Allow`] issues an authorization code (stored for the token endpoint,
-    /// valid for the provider's code TTL) or, for the implicit grant, an access token in
-    /// the fragment (never a refresh token, RFC 6749 §4.2.2).
+    /// [`Decision::Allow`] issues what the response type asks for:
+    ///
+    /// - `code`: an authorization code, stored for the token endpoint and valid for the
+    ///   provider's code TTL;
+    /// - `token`: an access token (opaque, or an RFC 9068 JWT for clients that get them),
+    ///   never a refresh token (RFC 6749 §4.2.2);
+    /// - `id_token`: an ID token carrying the user's claims for the granted scopes (OpenID
+    ///   Connect Core §3.2.2.5, §5.4);
+    /// - `id_token token`: both, the ID token with `at_hash` (Core §3.2.2.10);
+    /// - `code id_token`: a code and an ID token with `c_hash` (Core §3.3.2.11).
+    ///
+    /// Every ID token has the request's `nonce`, and `auth_time` when the request had
+    /// `max_age` or the provider always includes it. Anything with a token in it goes in the
+    /// fragment (or a form post), never the query.
     ///
     /// If the client was disabled, or its redirect URI unregistered, since the request
     /// arrived, the answer is an HTML error page instead of a redirect.
@@ -545,7 +557,10 @@ impl Provider {
     }
 
     /// Issues what the response type asks for and answers the redirect (RFC 6749 §4.1.2,
-    /// §4.2.2), with `iss` (RFC 9207).
+    /// §4.2.2; OpenID Connect Core §3.2.2.5, §3.3.2.5), with `iss` (RFC 9207).
+    ///
+    /// Everything is minted and the ID token signed before anything is stored, so a failure
+    /// leaves nothing behind. At most one store write happens: the code, or the access token.
     async fn issue(
         &self,
         approval: &Approval,
@@ -556,64 +571,111 @@ impl Provider {
         now: OffsetDateTime,
     ) -> Result<Response<Bytes>, CompleteError> {
         let target = &approval.target;
-        match approval.response_type {
-            ResponseType::Code => {
-                let code = mint(TokenKind::AuthorizationCode)?;
-                self.store()
-                    .insert_code(AuthorizationCode {
-                        code: code.lookup_key(),
-                        client_id: client.id.clone(),
-                        redirect_uri: target
-                            .redirect_uri_in_request
-                            .then(|| target.redirect_uri.clone()),
-                        subject,
-                        scopes,
-                        nonce: approval.nonce.clone(),
-                        code_challenge: approval.code_challenge.clone(),
-                        code_challenge_method: approval.code_challenge_method.clone(),
-                        auth_time: Some(auth_time),
-                        family: FamilyId::generate()?,
-                        issued_at: now,
-                        expires_at: now + self.policy().code_ttl,
-                    })
-                    .await?;
-                let mut params = vec![("code", code.expose_secret())];
-                self.finish_params(&mut params, target);
-                Ok(deliver::deliver(
-                    &target.redirect_uri,
-                    target.response_mode,
-                    &params,
-                ))
+        let response_type = approval.response_type;
+        let keys = self.signing_keys();
+        let settings = self.issuer_settings();
+        let signing = Signing {
+            settings,
+            keys: &keys,
+            claims: self.0.claims.as_ref(),
+        };
+        // Core §2: `auth_time` when `max_age` was requested (or the provider always sends
+        // it). The code record keeps it only then, so the token endpoint follows the same
+        // rule from the record alone.
+        let id_token_auth_time = settings
+            .auth_time_in_id_token(approval.max_age.is_some())
+            .then_some(auth_time);
+        let mut id_token = response_type.has_id_token().then(|| {
+            IdToken::new(subject.clone(), client.id.clone(), now)
+                .auth_time(id_token_auth_time)
+                .nonce(approval.nonce.as_deref())
+        });
+        let mut params: Vec<(&'static str, String)> = Vec::new();
+
+        let code = if response_type.has_code() {
+            let code = mint(TokenKind::AuthorizationCode)?;
+            params.push(("code", code.expose_secret().to_owned()));
+            id_token = id_token.map(|id_token| id_token.code(code.expose_secret()));
+            Some(AuthorizationCode {
+                code: code.lookup_key(),
+                client_id: client.id.clone(),
+                redirect_uri: target
+                    .redirect_uri_in_request
+                    .then(|| target.redirect_uri.clone()),
+                subject: subject.clone(),
+                scopes: scopes.clone(),
+                nonce: approval.nonce.clone(),
+                code_challenge: approval.code_challenge.clone(),
+                code_challenge_method: approval.code_challenge_method.clone(),
+                auth_time: id_token_auth_time,
+                family: FamilyId::generate()?,
+                issued_at: now,
+                expires_at: now + self.policy().code_ttl,
+            })
+        } else {
+            None
+        };
+
+        let records = if response_type.has_token() {
+            // RFC 6749 §4.2.2: never a refresh token from the authorization endpoint.
+            let minted = mint_tokens(Issuance {
+                client,
+                subject: Some(subject.clone()),
+                scopes: scopes.clone(),
+                family: FamilyId::generate()?,
+                now,
+                refresh_scopes: None,
+                auth_time: Some(auth_time),
+                signing,
+            })?;
+            let response = minted.response;
+            params.push((
+                "access_token",
+                response.access_token.expose_secret().to_owned(),
+            ));
+            params.push(("token_type", response.token_type.to_owned()));
+            params.push(("expires_in", response.expires_in.to_string()));
+            if !response.scope.is_empty() {
+                params.push(("scope", response.scope.to_string()));
             }
-            ResponseType::Token => {
-                let minted = mint_tokens(Issuance {
-                    client,
-                    subject: Some(subject),
-                    scopes,
-                    family: FamilyId::generate()?,
-                    now,
-                    refresh_scopes: None,
-                })?;
-                self.store().insert_tokens(minted.records).await?;
-                let response = minted.response;
-                let expires_in = response.expires_in.to_string();
-                let scope = response.scope.to_string();
-                let mut params = vec![
-                    ("access_token", response.access_token.expose_secret()),
-                    ("token_type", response.token_type),
-                    ("expires_in", expires_in.as_str()),
-                ];
-                if !scope.is_empty() {
-                    params.push(("scope", scope.as_str()));
-                }
-                self.finish_params(&mut params, target);
-                Ok(deliver::deliver(
-                    &target.redirect_uri,
-                    target.response_mode,
-                    &params,
-                ))
+            id_token = id_token
+                .map(|id_token| id_token.access_token(response.access_token.expose_secret()));
+            Some(minted.records)
+        } else {
+            None
+        };
+
+        if let Some(mut id_token) = id_token {
+            if response_type == ResponseType::IdToken {
+                // Core §5.4: with no access token for UserInfo, the claims of the granted
+                // scopes travel in the ID token.
+                let claims = self
+                    .0
+                    .claims
+                    .claims(&subject, &scopes)
+                    .await
+                    .map_err(GrantError::Application)?;
+                id_token = id_token.claims(claims);
             }
+            params.push((ID_TOKEN, id_token.sign(settings, &keys)?));
         }
+
+        if let Some(code) = code {
+            self.store().insert_code(code).await?;
+        }
+        if let Some(records) = records {
+            self.store().insert_tokens(records).await?;
+        }
+        let mut pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        self.finish_params(&mut pairs, target);
+        Ok(deliver::deliver(
+            &target.redirect_uri,
+            target.response_mode,
+            &pairs,
+        ))
     }
 
     /// Adds `state` (when the request had one) and `iss` (RFC 9207 §2).
@@ -702,6 +764,7 @@ struct Approval {
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    max_age: Option<u32>,
 }
 
 impl Approval {
@@ -718,6 +781,7 @@ impl Approval {
                 .code_challenge
                 .as_ref()
                 .map(|pkce| pkce.method.as_str().to_owned()),
+            max_age: request.max_age,
         }
     }
 
@@ -731,11 +795,8 @@ impl Approval {
             .parse()
             .map_err(|_| corrupt("unknown response_type in a pending authorization"))?;
         let response_mode = match pending.response_mode.parse::<ResponseMode>() {
-            Ok(ResponseMode::Query) | Err(_) if response_type == ResponseType::Token => {
-                ResponseMode::Fragment
-            }
-            Ok(mode) => mode,
-            Err(_) => response_type.default_response_mode(),
+            Ok(mode) if response_type.allows_response_mode(mode) => mode,
+            Ok(_) | Err(_) => response_type.default_response_mode(),
         };
         Ok(Approval {
             response_type,
@@ -748,6 +809,7 @@ impl Approval {
             nonce: pending.nonce.clone(),
             code_challenge: pending.code_challenge.clone(),
             code_challenge_method: pending.code_challenge_method.clone(),
+            max_age: pending.max_age,
         })
     }
 }

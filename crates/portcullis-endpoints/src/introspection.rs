@@ -121,7 +121,9 @@ impl Provider {
     ///   no credentials and are refused like any failed authentication: 401 `invalid_client`.
     /// - `token` is required (`invalid_request` otherwise). `token_type_hint` is only a hint
     ///   and is not needed: the token is found whatever its type, and an unknown hint value
-    ///   is ignored (§2.1 defines no error for it).
+    ///   is ignored (§2.1 defines no error for it). An RFC 9068 JWT access token is found
+    ///   by its `jti` once its signature verifies with the provider's keys; one that does
+    ///   not verify (tampered, another issuer's key, expired) is inactive.
     /// - The answer is `{"active": false}` and nothing else (§2.2) when the token is unknown,
     ///   malformed, expired, revoked or rotated; when it was issued to another client and the
     ///   caller may not introspect any token (DESIGN §4.1, `introspect_any`); or when the
@@ -136,7 +138,7 @@ impl Provider {
     /// ```
     /// use bytes::Bytes;
     /// use portcullis_endpoints::Provider;
-    /// use portcullis_grants::{Issuance, mint_tokens};
+    /// use portcullis_grants::{Issuance, NoClaims, Signing, mint_tokens};
     /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, ScopeSet, TokenEndpointAuthMethod};
     /// use portcullis_store::{ClientStore, FamilyId, MemoryStore, TokenStore};
     /// use std::sync::Arc;
@@ -152,6 +154,7 @@ impl Provider {
     ///     .build(&ScopeCatalog::with_oidc_scopes())?;
     /// let (client, secret) = (issued.client, issued.secret.ok_or("a confidential client")?);
     /// store.insert_client(client.clone()).await?;
+    /// let keys = provider.signing_keys();
     /// let minted = mint_tokens(Issuance {
     ///     client: &client,
     ///     subject: None,
@@ -159,6 +162,8 @@ impl Provider {
     ///     family: FamilyId::generate()?,
     ///     now: provider.now(),
     ///     refresh_scopes: None,
+    ///     auth_time: None,
+    ///     signing: Signing { settings: provider.issuer_settings(), keys: &keys, claims: &NoClaims },
     /// })?;
     /// store.insert_tokens(minted.records).await?;
     ///

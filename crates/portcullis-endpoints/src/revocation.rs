@@ -7,8 +7,11 @@ use std::str::FromStr;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, HeaderValue, PRAGMA};
 use http::{Request, Response};
+use portcullis_grants::AT_JWT_TYP;
+use portcullis_registry::ClientId;
 use portcullis_store::TokenRecord;
-use portcullis_tokens::{RawToken, TokenKind};
+use portcullis_tokens::{JwtExpectations, RawToken, TokenHash, TokenKind};
+use serde::Deserialize;
 
 use crate::{OAuthError, Provider, client_auth, request, response};
 
@@ -102,7 +105,10 @@ impl Provider {
     ///   hint: the token is found whatever its type, but a value naming no known type is
     ///   `unsupported_token_type` (§2.2.1).
     /// - Revoking a refresh token revokes its whole grant family, access tokens included
-    ///   (§2.1); revoking an access token revokes only that token.
+    ///   (§2.1); revoking an access token revokes only that token. An RFC 9068 JWT access
+    ///   token is revoked like an opaque one (its record is found by its `jti`), and is
+    ///   then refused wherever the store is consulted (DESIGN §4.1), although its signature
+    ///   stays valid until it expires.
     /// - An unknown, malformed, expired or already revoked token, or one issued to another
     ///   client, is answered exactly like a revoked one — 200 with an empty body (§2.2:
     ///   "invalid tokens do not cause an error") — and another client's token is left alone,
@@ -114,7 +120,7 @@ impl Provider {
     /// ```
     /// use bytes::Bytes;
     /// use portcullis_endpoints::Provider;
-    /// use portcullis_grants::{Issuance, mint_tokens};
+    /// use portcullis_grants::{Issuance, NoClaims, Signing, mint_tokens};
     /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, ScopeSet};
     /// use portcullis_store::{ClientStore, FamilyId, MemoryStore, TokenStore};
     /// use std::sync::Arc;
@@ -129,6 +135,7 @@ impl Provider {
     ///     .build(&ScopeCatalog::with_oidc_scopes())?
     ///     .client;
     /// store.insert_client(client.clone()).await?;
+    /// let keys = provider.signing_keys();
     /// let minted = mint_tokens(Issuance {
     ///     client: &client,
     ///     subject: None,
@@ -136,6 +143,8 @@ impl Provider {
     ///     family: FamilyId::generate()?,
     ///     now: provider.now(),
     ///     refresh_scopes: None,
+    ///     auth_time: None,
+    ///     signing: Signing { settings: provider.issuer_settings(), keys: &keys, claims: &NoClaims },
     /// })?;
     /// store.insert_tokens(minted.records).await?;
     ///
@@ -212,26 +221,69 @@ impl Provider {
 /// The record of a presented access or refresh token, if it is one and the store knows it
 /// (and it has not expired; revoked and rotated records are returned with their status).
 ///
-/// Anything that is not a well-formed opaque access or refresh token — an authorization
-/// code, a pending-authorization handle, garbage — is never looked up, so no other kind of
-/// secret can be revoked or introspected through these endpoints. Nothing about the value is
-/// logged.
+/// Two shapes are looked up:
+/// - a well-formed opaque access or refresh token (`pc_at_…`, `pc_rt_…`), by its hash;
+/// - an RFC 9068 JWT access token: a compact JWS that verifies with the provider's keys
+///   (`iss` the provider, header `typ` `at+jwt`, not expired; any audience, since the
+///   provider accepts its own tokens whatever they were issued for), by the hash of its
+///   `jti`, and only if the record names the same client as the token's `client_id`.
+///
+/// Anything else — an authorization code, a pending-authorization handle, an ID token, a
+/// JWT that does not verify, garbage — is never looked up, so no other kind of secret can
+/// be revoked or introspected through these endpoints. Nothing about the value is logged.
 pub(crate) async fn find_presented_token(
     provider: &Provider,
     presented: &str,
 ) -> Result<Option<TokenRecord>, OAuthError> {
-    let Some(token) = TokenKind::of(presented)
+    let (key, kind, client) = if let Some(token) = TokenKind::of(presented)
         .filter(|kind| matches!(kind, TokenKind::AccessToken | TokenKind::RefreshToken))
         .and_then(|kind| RawToken::parse(presented, kind).ok())
-    else {
+    {
+        (token.lookup_key(), token.kind(), None)
+    } else if let Some(claims) = verified_access_token(provider, presented) {
+        (
+            TokenHash::of(&claims.jti),
+            TokenKind::AccessToken,
+            Some(claims.client_id),
+        )
+    } else {
         return Ok(None);
     };
     let record = provider
         .store()
-        .find_token(&token.lookup_key(), provider.now())
+        .find_token(&key, provider.now())
         .await
         .map_err(|err| OAuthError::store(&err))?;
-    Ok(record.filter(|record| record.kind == token.kind()))
+    Ok(record.filter(|record| {
+        record.kind == kind
+            && client
+                .as_ref()
+                .is_none_or(|client| *client == record.client_id)
+    }))
+}
+
+/// The claims of an RFC 9068 access token that this provider signed, that a lookup needs.
+#[derive(Deserialize)]
+struct JwtAccessTokenClaims {
+    jti: String,
+    client_id: ClientId,
+}
+
+/// `presented`, if it is a JWT access token that verifies with the provider's keys now
+/// (RFC 9068 §4, without the audience check); `None` for anything else.
+fn verified_access_token(provider: &Provider, presented: &str) -> Option<JwtAccessTokenClaims> {
+    // A compact JWS has exactly two dots (RFC 7515 §7.1); skip the work for anything else.
+    if presented.bytes().filter(|b| *b == b'.').count() != 2 {
+        return None;
+    }
+    let expect = JwtExpectations::new(provider.issuer(), provider.now()).with_typ(AT_JWT_TYP);
+    match provider.signing_keys().verify(presented, &expect) {
+        Ok(claims) => Some(claims),
+        Err(err) => {
+            tracing::debug!("presented JWT refused: {err}");
+            None
+        }
+    }
 }
 
 /// RFC 7009 §2.2: "The authorization server responds with HTTP status code 200 if the token

@@ -1,4 +1,5 @@
-//! Token endpoint: RFC 6749 §3.2, responses per §5.1 and §5.2.
+//! Token endpoint: RFC 6749 §3.2, responses per §5.1 and §5.2; `id_token` per OpenID
+//! Connect Core §3.1.3.3.
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -10,6 +11,11 @@ use crate::{OAuthError, Provider, client_auth, request, response};
 impl Provider {
     /// The token endpoint: authenticates the client, dispatches on `grant_type`, and answers
     /// JSON with `Cache-Control: no-store` (RFC 6749 §5.1), or an RFC 6749 §5.2 error.
+    ///
+    /// The access token is opaque, or an RFC 9068 JWT when the provider or the client is
+    /// configured for them. When `openid` is granted (authorization code, password) or was
+    /// in the refreshed grant, the response also carries an `id_token` (OpenID Connect Core
+    /// §3.1.3.3, §12.2).
     ///
     /// ```
     /// use bytes::Bytes;

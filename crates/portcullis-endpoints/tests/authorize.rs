@@ -508,8 +508,19 @@ fn negative_cases() -> Vec<Case> {
         ),
         case(
             "rfc6749_4_1_2_1_unsupported_response_type",
-            &[web, ("response_type", "id_token"), STATE],
+            &[web, ("response_type", "device_code"), STATE],
             to("unsupported_response_type", Query),
+        ),
+        case(
+            "oidc_core_3_2_2_1_id_token_without_implicit_grant",
+            &[
+                web,
+                ("response_type", "id_token"),
+                ("scope", "openid"),
+                ("nonce", "n"),
+                STATE,
+            ],
+            to("unauthorized_client", Fragment),
         ),
         case(
             "rfc6749_4_1_2_1_unsupported_response_type_combination",
@@ -980,7 +991,9 @@ async fn rfc6749_4_1_code_flow_interaction_then_allow() {
     assert_eq!(stored.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
     assert_eq!(stored.code_challenge.as_deref(), Some(CHALLENGE));
     assert_eq!(stored.code_challenge_method.as_deref(), Some("S256"));
-    assert_eq!(stored.auth_time, Some(auth_time));
+    // OpenID Connect Core §2: no max_age, so no auth_time for the ID token; the code keeps
+    // it only when the ID token must carry it.
+    assert_eq!(stored.auth_time, None);
     assert_eq!(stored.issued_at, auth_time);
     assert_eq!(stored.expires_at, auth_time + Duration::minutes(10));
 

@@ -35,6 +35,8 @@ impl Grant for MagicWord {
             family: FamilyId::generate()?,
             now: cx.now,
             refresh_scopes: None,
+            auth_time: None,
+            signing: cx.signing(),
         })?;
         cx.store.insert_tokens(minted.records).await?;
         Ok(minted.response)

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, Uri};
 use portcullis_endpoints::{AuthenticatedUser, Authorization, Decision, Provider};
-use portcullis_grants::{Issuance, mint_tokens};
+use portcullis_grants::{Issuance, NoClaims, Signing, mint_tokens};
 use portcullis_registry::{ClientKind, ScopeSet};
 use portcullis_store::{FamilyId, TokenStore};
 use portcullis_tokens::{Subject, TokenKind, mint};
@@ -220,6 +220,12 @@ impl World {
                     family: FamilyId::generate().unwrap(),
                     now: h.provider.now(),
                     refresh_scopes: (!machine).then(ScopeSet::new),
+                    auth_time: None,
+                    signing: Signing {
+                        settings: h.provider.issuer_settings(),
+                        keys: &h.provider.signing_keys(),
+                        claims: &NoClaims,
+                    },
                 })
                 .unwrap();
                 h.store.insert_tokens(minted.records).await.unwrap();

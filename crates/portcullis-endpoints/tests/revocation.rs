@@ -13,16 +13,33 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response};
 use portcullis_endpoints::Provider;
-use portcullis_grants::{Issuance, ManualClock, mint_tokens};
+use portcullis_grants::{Issuance, IssuerSettings, ManualClock, NoClaims, Signing, mint_tokens};
 use portcullis_registry::{Client, ClientKind, ScopeSet, TokenEndpointAuthMethod};
 use portcullis_store::testing::{Failure, FaultyStore};
 use portcullis_store::{
     ClientStore, FamilyId, MemoryStore, RecordFamily, TokenRecord, TokenStatus, TokenStore,
 };
-use portcullis_tokens::{Subject, TokenHash, TokenKind, mint};
+use portcullis_tokens::{
+    KeySet, SigningAlgorithm, SigningKey, Subject, TokenHash, TokenKind, mint,
+};
 use serde_json::json;
 use support::*;
 use time::{Duration, OffsetDateTime};
+
+/// Signing for tokens minted straight into the store: default settings (opaque access
+/// tokens) and a throwaway key.
+fn signing() -> Signing<'static> {
+    static SIGNING: std::sync::OnceLock<(IssuerSettings, KeySet)> = std::sync::OnceLock::new();
+    let (settings, keys) = SIGNING.get_or_init(|| {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        (IssuerSettings::new(ISSUER), KeySet::new(key))
+    });
+    Signing {
+        settings,
+        keys,
+        claims: &NoClaims,
+    }
+}
 
 const REVOKE: &str = "/oauth/revoke";
 const INTROSPECT: &str = "/oauth/introspect";
@@ -57,6 +74,8 @@ async fn mint_stored(
         family: family.clone(),
         now,
         refresh_scopes: refresh.then_some(scopes),
+        auth_time: None,
+        signing: signing(),
     })
     .unwrap();
     let records = minted

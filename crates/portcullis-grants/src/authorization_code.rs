@@ -7,13 +7,14 @@
 //! presented after it was redeemed revokes everything issued for it (RFC 6749 §4.1.2).
 
 use async_trait::async_trait;
-use portcullis_registry::GrantType;
+use portcullis_registry::{GrantType, OPENID_SCOPE};
 use portcullis_store::{AuthorizationCode, CodeRedemption};
 use portcullis_tokens::{RawToken, TokenKind};
 
 use crate::pkce::{self, CodeChallengeMethod};
 use crate::{
-    Grant, GrantContext, GrantError, Issuance, TokenResponse, issues_refresh_token, mint_tokens,
+    Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse,
+    issues_refresh_token, mint_tokens,
 };
 
 /// One answer for a code that is malformed, unknown, expired, used, or another client's:
@@ -34,8 +35,13 @@ const INVALID_CODE: &str = "the authorization code is invalid, expired, or was a
 ///    confidential ones when the policy says so) (`invalid_grant`).
 ///
 /// Then the tokens are minted in the code's family — a refresh token when
-/// [`issues_refresh_token`] says so — and stored by redeeming the code. A code redeemed
-/// before answers `invalid_grant` and revokes the family of the first redemption.
+/// [`issues_refresh_token`] says so, an ID token when `openid` was granted (OpenID Connect
+/// Core §3.1.3.3) — and stored by redeeming the code. A code redeemed before answers
+/// `invalid_grant` and revokes the family of the first redemption.
+///
+/// The ID token carries the code's `nonce` (Core §3.1.3.6 via §2), `at_hash` of the access
+/// token, and `auth_time` when the code recorded one: the authorization endpoint records it
+/// only when the request had `max_age` or the provider always includes it.
 ///
 /// ```
 /// use portcullis_grants::{AuthorizationCodeGrant, Grant};
@@ -66,17 +72,31 @@ impl Grant for AuthorizationCodeGrant {
         check_pkce(cx, &record)?;
 
         let scopes = record.scopes.clone();
+        let openid = scopes.contains(OPENID_SCOPE);
         let refresh_scopes = issues_refresh_token(cx.client, &scopes).then(|| scopes.clone());
-        let minted = mint_tokens(Issuance {
+        let Minted {
+            mut response,
+            records,
+        } = mint_tokens(Issuance {
             client: cx.client,
             subject: Some(record.subject.clone()),
             scopes,
             family: record.family.clone(),
             now: cx.now,
             refresh_scopes,
+            auth_time: record.auth_time,
+            signing: cx.signing(),
         })?;
-        match cx.store.redeem_code(&code, minted.records, cx.now).await? {
-            CodeRedemption::Redeemed(_) => Ok(minted.response),
+        if openid {
+            let id_token = IdToken::new(record.subject.clone(), cx.client.id.clone(), cx.now)
+                .auth_time(record.auth_time)
+                .nonce(record.nonce.as_deref())
+                .access_token(response.access_token.expose_secret())
+                .sign(cx.settings, cx.keys)?;
+            response.set_id_token(id_token);
+        }
+        match cx.store.redeem_code(&code, records, cx.now).await? {
+            CodeRedemption::Redeemed(_) => Ok(response),
             CodeRedemption::AlreadyRedeemed(first) => {
                 // RFC 6749 §4.1.2: deny, and revoke what the first redemption issued.
                 cx.store.revoke_family(&first.family, cx.now).await?;

@@ -1,8 +1,9 @@
 //! Authorization request validation: RFC 6749 §4.1.1 (code), §4.2.1 (implicit), §3.1.2
 //! (redirection endpoint) and §4.1.2.1 (which errors may be redirected); PKCE per RFC 7636
 //! §4.3; `prompt`, `max_age`, `nonce`, `request` and `request_uri` per OpenID Connect Core
-//! §3.1.2.1; `response_mode` per OAuth 2.0 Multiple Response Type Encoding Practices and
-//! Form Post Response Mode.
+//! §3.1.2.1; the implicit and hybrid flows' `id_token` response types per Core §3.2.2.1
+//! and §3.3.2.1; `response_mode` per OAuth 2.0 Multiple Response Type Encoding Practices
+//! and Form Post Response Mode.
 //!
 //! Validation is pure: the caller looks the client up and fetches the scope catalog, then
 //! [`AuthorizationRequest::validate`] checks everything in the order RFC 6749 §4.1.2.1
@@ -61,7 +62,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use portcullis_registry::{Client, ClientId, GrantType, ScopeCatalog, ScopeError, ScopeSet};
+use portcullis_registry::{
+    Client, ClientId, GrantType, OPENID_SCOPE, ScopeCatalog, ScopeError, ScopeSet,
+};
 
 use crate::pkce::{self, CodeChallengeMethod};
 use crate::{Params, Policy};
@@ -69,25 +72,51 @@ use crate::{Params, Policy};
 #[cfg(test)]
 mod tests;
 
-/// What the client asks the authorization endpoint to return (RFC 6749 §3.1.1).
+/// What the client asks the authorization endpoint to return (RFC 6749 §3.1.1; OAuth 2.0
+/// Multiple Response Type Encoding Practices §3, §5).
+///
+/// A multi-valued response type is a space-separated set: the order of its values does not
+/// matter (`"id_token token"` and `"token id_token"` are the same), but no value may repeat.
 ///
 /// ```
 /// use portcullis_grants::authorization_request::ResponseType;
 /// assert_eq!("code".parse(), Ok(ResponseType::Code));
-/// assert_eq!(ResponseType::Token.as_str(), "token");
+/// assert_eq!("token id_token".parse(), Ok(ResponseType::IdTokenToken));
+/// assert_eq!(ResponseType::CodeIdToken.as_str(), "code id_token");
 /// assert!("code token".parse::<ResponseType>().is_err());
+/// assert!("code code".parse::<ResponseType>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ResponseType {
     /// `code`: an authorization code (RFC 6749 §4.1).
     Code,
     /// `token`: an access token straight from the authorization endpoint, the implicit
     /// grant (RFC 6749 §4.2). Only for clients registered for [`GrantType::Implicit`].
     Token,
+    /// `id_token`: an ID token only, carrying the user's claims (OpenID Connect Core §3.2,
+    /// §5.4). Implicit grant, `openid` scope and `nonce` required.
+    IdToken,
+    /// `id_token token`: an ID token with `at_hash` and an access token (Core §3.2).
+    /// Implicit grant, `openid` scope and `nonce` required.
+    IdTokenToken,
+    /// `code id_token`: an authorization code and an ID token with `c_hash`, the hybrid
+    /// flow (Core §3.3). Both the authorization code and the implicit grant, `openid` scope
+    /// and `nonce` required.
+    CodeIdToken,
 }
 
 impl ResponseType {
-    /// The wire name.
+    /// Every supported response type.
+    pub const ALL: [ResponseType; 5] = [
+        ResponseType::Code,
+        ResponseType::Token,
+        ResponseType::IdToken,
+        ResponseType::IdTokenToken,
+        ResponseType::CodeIdToken,
+    ];
+
+    /// The wire name, values in the order OpenID Connect Discovery lists them.
     ///
     /// ```
     /// assert_eq!(portcullis_grants::authorization_request::ResponseType::Code.as_str(), "code");
@@ -96,36 +125,81 @@ impl ResponseType {
         match self {
             ResponseType::Code => "code",
             ResponseType::Token => "token",
+            ResponseType::IdToken => "id_token",
+            ResponseType::IdTokenToken => "id_token token",
+            ResponseType::CodeIdToken => "code id_token",
         }
     }
 
-    /// The grant a client must be registered for to use this response type.
+    /// Whether an authorization code is issued.
+    pub fn has_code(self) -> bool {
+        matches!(self, ResponseType::Code | ResponseType::CodeIdToken)
+    }
+
+    /// Whether an access token is issued at the authorization endpoint.
+    pub fn has_token(self) -> bool {
+        matches!(self, ResponseType::Token | ResponseType::IdTokenToken)
+    }
+
+    /// Whether an ID token is issued at the authorization endpoint.
+    pub fn has_id_token(self) -> bool {
+        matches!(
+            self,
+            ResponseType::IdToken | ResponseType::IdTokenToken | ResponseType::CodeIdToken
+        )
+    }
+
+    /// The grants a client must be registered for to use this response type: the
+    /// authorization code grant for `code`, the implicit grant for anything issued at the
+    /// authorization endpoint (`token`, `id_token`), both for `code id_token`.
     ///
     /// ```
     /// use portcullis_grants::authorization_request::ResponseType;
     /// use portcullis_registry::GrantType;
-    /// assert_eq!(ResponseType::Token.grant_type(), GrantType::Implicit);
+    /// assert_eq!(ResponseType::Token.grant_types(), [GrantType::Implicit]);
+    /// assert_eq!(
+    ///     ResponseType::CodeIdToken.grant_types(),
+    ///     [GrantType::AuthorizationCode, GrantType::Implicit],
+    /// );
     /// ```
-    pub fn grant_type(self) -> GrantType {
+    pub fn grant_types(self) -> &'static [GrantType] {
         match self {
-            ResponseType::Code => GrantType::AuthorizationCode,
-            ResponseType::Token => GrantType::Implicit,
+            ResponseType::Code => &[GrantType::AuthorizationCode],
+            ResponseType::Token | ResponseType::IdToken | ResponseType::IdTokenToken => {
+                &[GrantType::Implicit]
+            }
+            ResponseType::CodeIdToken => &[GrantType::AuthorizationCode, GrantType::Implicit],
         }
     }
 
     /// How the response is delivered when the request names no `response_mode`: `query`
-    /// for `code`, `fragment` for `token` (OAuth 2.0 Multiple Response Type Encoding
-    /// Practices §2.1).
+    /// for `code`, `fragment` for anything that returns a token (OAuth 2.0 Multiple
+    /// Response Type Encoding Practices §2.1, §5).
     ///
     /// ```
     /// use portcullis_grants::authorization_request::{ResponseMode, ResponseType};
     /// assert_eq!(ResponseType::Token.default_response_mode(), ResponseMode::Fragment);
+    /// assert_eq!(ResponseType::CodeIdToken.default_response_mode(), ResponseMode::Fragment);
     /// ```
     pub fn default_response_mode(self) -> ResponseMode {
-        match self {
-            ResponseType::Code => ResponseMode::Query,
-            ResponseType::Token => ResponseMode::Fragment,
+        if self == ResponseType::Code {
+            ResponseMode::Query
+        } else {
+            ResponseMode::Fragment
         }
+    }
+
+    /// Whether `mode` may carry this response: never `query` for a response with a token
+    /// in it (Multiple Response Type Encoding Practices §2.1: "MUST NOT use the query
+    /// encoding").
+    ///
+    /// ```
+    /// use portcullis_grants::authorization_request::{ResponseMode, ResponseType};
+    /// assert!(!ResponseType::IdToken.allows_response_mode(ResponseMode::Query));
+    /// assert!(ResponseType::Code.allows_response_mode(ResponseMode::Query));
+    /// ```
+    pub fn allows_response_mode(self, mode: ResponseMode) -> bool {
+        mode != ResponseMode::Query || self == ResponseType::Code
     }
 }
 
@@ -148,11 +222,30 @@ pub struct UnknownValue(&'static str);
 
 impl FromStr for ResponseType {
     type Err = UnknownValue;
+
+    /// A space-separated set of values, in any order, none repeated (Multiple Response Type
+    /// Encoding Practices §5).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "code" => Ok(ResponseType::Code),
-            "token" => Ok(ResponseType::Token),
-            _ => Err(UnknownValue("response_type")),
+        let unknown = UnknownValue("response_type");
+        let (mut code, mut token, mut id_token) = (false, false, false);
+        for value in s.split(' ') {
+            let seen = match value {
+                "code" => &mut code,
+                "token" => &mut token,
+                "id_token" => &mut id_token,
+                _ => return Err(unknown),
+            };
+            if std::mem::replace(seen, true) {
+                return Err(unknown);
+            }
+        }
+        match (code, token, id_token) {
+            (true, false, false) => Ok(ResponseType::Code),
+            (false, true, false) => Ok(ResponseType::Token),
+            (false, false, true) => Ok(ResponseType::IdToken),
+            (false, true, true) => Ok(ResponseType::IdTokenToken),
+            (true, false, true) => Ok(ResponseType::CodeIdToken),
+            _ => Err(unknown),
         }
     }
 }
@@ -607,20 +700,22 @@ impl AuthorizationError {
 pub struct AuthorizationRequest {
     /// The client, known and not revoked.
     pub client_id: ClientId,
-    /// `code` or `token`, and the client is registered for its grant.
+    /// What to return; the client is registered for its grants, and a response type with
+    /// an ID token comes with the `openid` scope and a `nonce`.
     pub response_type: ResponseType,
     /// Where the response goes (see [`ResponseTarget::redirect_uri`]).
     pub redirect_uri: String,
     /// Whether the request carried `redirect_uri`.
     pub redirect_uri_in_request: bool,
-    /// How the response is delivered; never `query` for `token`.
+    /// How the response is delivered; `query` only for `code`.
     pub response_mode: ResponseMode,
     /// The scopes requested: each exists and is allowed for the client. Empty when the
     /// request had no `scope`.
     pub scopes: ScopeSet,
     /// `state`, echoed as given.
     pub state: Option<String>,
-    /// OpenID Connect `nonce`, as given.
+    /// OpenID Connect `nonce`, as given; always present for response types with an ID
+    /// token.
     pub nonce: Option<String>,
     /// The PKCE challenge, if one was sent (always, for `code` from public clients).
     pub code_challenge: Option<CodeChallenge>,
@@ -660,7 +755,8 @@ impl AuthorizationRequest {
     ///
     /// Checks, in order: the client (1) and the redirect URI (2), which are never
     /// redirected; then repeated parameters, `request` / `request_uri`, `response_type`
-    /// and the client's grants, `response_mode`, `scope`, PKCE, `prompt` and `max_age`.
+    /// and the client's grants, `response_mode`, `scope`, `openid` and `nonce` for response
+    /// types with an ID token, PKCE, `prompt` and `max_age`.
     ///
     /// # Errors
     ///
@@ -700,25 +796,29 @@ impl AuthorizationRequest {
             )));
         }
 
-        // RFC 6749 §3.1.1.
+        // RFC 6749 §3.1.1; OpenID Connect Core §3.2.2.1, §3.3.2.1.
         let response_type: ResponseType = params
             .get("response_type")
             .ok_or_else(|| invalid("response_type is required".into()))?
             .parse()
             .map_err(|_| {
                 fail(AuthorizationError::UnsupportedResponseType(
-                    "response_type must be code (or token, for clients registered for the implicit grant)"
+                    "response_type must be code, or token, id_token, id_token token or \
+                     code id_token for clients registered for the implicit grant"
                         .into(),
                 ))
             })?;
-        if !client.allows_grant(response_type.grant_type()) {
+        if let Some(missing) = response_type
+            .grant_types()
+            .iter()
+            .find(|grant| !client.allows_grant(**grant))
+        {
             return Err(fail(AuthorizationError::UnauthorizedClient(
-                match response_type {
-                    ResponseType::Code => {
-                        "this client is not registered for the authorization_code grant"
-                    }
-                    ResponseType::Token => "this client is not registered for the implicit grant",
-                }
+                format!(
+                    "this client is not registered for the {} grant, which response_type {} needs",
+                    missing.as_str(),
+                    response_type.as_str()
+                )
                 .into(),
             )));
         }
@@ -732,9 +832,13 @@ impl AuthorizationRequest {
                     ));
                 }
                 // Multiple Response Type Encoding Practices §2.1: tokens never in a query.
-                Ok(ResponseMode::Query) if response_type == ResponseType::Token => {
+                Ok(mode) if !response_type.allows_response_mode(mode) => {
                     return Err(invalid(
-                        "response_mode query is not allowed with response_type token".into(),
+                        format!(
+                            "response_mode query is not allowed with response_type {}",
+                            response_type.as_str()
+                        )
+                        .into(),
                     ));
                 }
                 Ok(mode) => mode,
@@ -755,12 +859,36 @@ impl AuthorizationRequest {
             .check(&scopes, catalog)
             .map_err(|err| fail(AuthorizationError::InvalidScope(scope_problem(&err))))?;
 
+        // OpenID Connect Core §3.2.2.1, §3.3.2.1: an ID token only answers an OpenID
+        // request, and `nonce` is REQUIRED whenever the ID token comes from the
+        // authorization endpoint.
+        if response_type.has_id_token() {
+            if !scopes.contains(OPENID_SCOPE) {
+                return Err(invalid(
+                    format!(
+                        "response_type {} needs the openid scope",
+                        response_type.as_str()
+                    )
+                    .into(),
+                ));
+            }
+            if params.get("nonce").is_none() {
+                return Err(invalid(
+                    format!(
+                        "nonce is required with response_type {}",
+                        response_type.as_str()
+                    )
+                    .into(),
+                ));
+            }
+        }
+
         let code_challenge = code_challenge(params, policy).map_err(invalid)?;
         // RFC 7636 §4.4.1; RFC 9700 §2.1.1: public clients must use PKCE.
         let must_use_pkce = client.is_public()
             || !client.auth_method.uses_secret()
             || policy.pkce.required_for_confidential_clients;
-        if response_type == ResponseType::Code && must_use_pkce && code_challenge.is_none() {
+        if response_type.has_code() && must_use_pkce && code_challenge.is_none() {
             return Err(invalid(
                 "code_challenge is required (PKCE, RFC 7636): send code_challenge with code_challenge_method=S256"
                     .into(),
@@ -906,9 +1034,8 @@ fn error_response_mode(params: &Params) -> ResponseMode {
     let response_type = single("response_type").and_then(|raw| raw.parse::<ResponseType>().ok());
     let default = response_type.map_or(ResponseMode::Query, ResponseType::default_response_mode);
     match single("response_mode").and_then(|raw| raw.parse::<ResponseMode>().ok()) {
-        Some(ResponseMode::Query) if response_type == Some(ResponseType::Token) => default,
-        Some(mode) => mode,
-        None => default,
+        Some(mode) if response_type.is_none_or(|rt| rt.allows_response_mode(mode)) => mode,
+        _ => default,
     }
 }
 

@@ -77,7 +77,8 @@ pub(crate) fn direct_grant_scope(
 ///   `offline_access`): they describe a user, and this grant has none. A client may still
 ///   ask for one of them explicitly if it is allowed to.
 /// - The access token has no subject and carries the client's roles; no refresh token is
-///   issued (§4.4.3). It starts a new grant family.
+///   issued (§4.4.3). It starts a new grant family. As a JWT (RFC 9068) its `sub` is the
+///   client id (§2.2). No ID token, even for `openid`: there is no user.
 ///
 /// ```
 /// use portcullis_grants::{ClientCredentialsGrant, Grant};
@@ -107,6 +108,8 @@ impl Grant for ClientCredentialsGrant {
             family: FamilyId::generate()?,
             now: cx.now,
             refresh_scopes: None,
+            auth_time: None,
+            signing: cx.signing(),
         })?;
         cx.store.insert_tokens(minted.records).await?;
         Ok(minted.response)

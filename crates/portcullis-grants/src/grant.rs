@@ -2,10 +2,13 @@
 //! type implements, built-in or extension, and what it answers with.
 
 use async_trait::async_trait;
-use portcullis_registry::{Client, GrantType, ScopeCatalog, ScopeSet};
+use std::fmt;
+
+use portcullis_registry::{AccessTokenFormat, Client, GrantType, ScopeCatalog, ScopeSet};
 use portcullis_store::Store;
-use portcullis_tokens::{KeySet, RawToken};
+use portcullis_tokens::{KeySet, RawToken, TokenHash};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 
 use crate::{Authenticator, ClaimsSource, GrantError, IssuerSettings, Params, Policy};
@@ -93,6 +96,15 @@ impl<'a> GrantContext<'a> {
             .ok_or_else(|| GrantError::invalid_request(format!("{name} is required")))
     }
 
+    /// What issuing signed tokens needs (settings, keys, claims), for [`Issuance::signing`](crate::Issuance::signing).
+    pub fn signing(&self) -> Signing<'a> {
+        Signing {
+            settings: self.settings,
+            keys: self.keys,
+            claims: self.claims,
+        }
+    }
+
     /// The `scope` parameter, parsed (RFC 6749 §3.3); `None` when absent.
     ///
     /// # Errors
@@ -120,6 +132,102 @@ pub struct Signing<'a> {
     pub claims: &'a dyn ClaimsSource,
 }
 
+impl fmt::Debug for Signing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signing")
+            .field("settings", self.settings)
+            .field("active_key", &self.keys.active().kid())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An access token as issued: an opaque `pc_at_…` token, or an RFC 9068 JWT.
+///
+/// Either way the store keeps only a [`TokenHash`] of it: of the whole token when opaque, of
+/// its `jti` when a JWT ([`lookup_key`](IssuedAccessToken::lookup_key)). `Debug` never shows
+/// the value, and equality is constant-time.
+///
+/// ```
+/// use portcullis_grants::IssuedAccessToken;
+/// use portcullis_registry::AccessTokenFormat;
+/// use portcullis_tokens::{mint, TokenKind};
+///
+/// let raw = mint(TokenKind::AccessToken)?;
+/// let token = IssuedAccessToken::from(raw.clone());
+/// assert_eq!(token.format(), AccessTokenFormat::Opaque);
+/// assert_eq!(token.lookup_key(), raw.lookup_key());
+/// assert!(!format!("{token:?}").contains(raw.expose_secret()));
+/// # Ok::<(), portcullis_tokens::TokenError>(())
+/// ```
+#[derive(Clone)]
+pub struct IssuedAccessToken {
+    value: String,
+    format: AccessTokenFormat,
+    lookup_key: TokenHash,
+}
+
+impl IssuedAccessToken {
+    /// A signed RFC 9068 access token whose record is stored under `TokenHash::of(jti)`.
+    ///
+    /// ```
+    /// use portcullis_grants::IssuedAccessToken;
+    /// use portcullis_tokens::TokenHash;
+    /// let token = IssuedAccessToken::jwt("eyJ.eyJ.sig".into(), "jti-1");
+    /// assert_eq!(token.lookup_key(), TokenHash::of("jti-1"));
+    /// ```
+    pub fn jwt(compact: String, jti: &str) -> IssuedAccessToken {
+        IssuedAccessToken {
+            value: compact,
+            format: AccessTokenFormat::Jwt,
+            lookup_key: TokenHash::of(jti),
+        }
+    }
+
+    /// The token to hand to the client.
+    ///
+    /// # Security
+    ///
+    /// This is a bearer credential: send it to the client once, never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.value
+    }
+
+    /// Opaque or JWT.
+    pub fn format(&self) -> AccessTokenFormat {
+        self.format
+    }
+
+    /// The key its record is stored under: the hash of the token when opaque, the hash of
+    /// its `jti` when a JWT.
+    pub fn lookup_key(&self) -> TokenHash {
+        self.lookup_key
+    }
+}
+
+impl From<RawToken> for IssuedAccessToken {
+    fn from(raw: RawToken) -> Self {
+        IssuedAccessToken {
+            lookup_key: raw.lookup_key(),
+            value: raw.expose_secret().to_owned(),
+            format: AccessTokenFormat::Opaque,
+        }
+    }
+}
+
+impl fmt::Debug for IssuedAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IssuedAccessToken({:?}, <redacted>)", self.format)
+    }
+}
+
+impl PartialEq for IssuedAccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.value.as_bytes().ct_eq(other.value.as_bytes()).into()
+    }
+}
+
+impl Eq for IssuedAccessToken {}
+
 /// A successful token response (RFC 6749 §5.1), before serialization.
 ///
 /// ```
@@ -133,8 +241,8 @@ pub struct Signing<'a> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TokenResponse {
-    /// The access token.
-    pub access_token: RawToken,
+    /// The access token, opaque or a JWT.
+    pub access_token: IssuedAccessToken,
     /// `Bearer` (RFC 6750).
     pub token_type: &'static str,
     /// Lifetime of the access token in seconds: the client's configured lifetime.
@@ -148,7 +256,8 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    /// A bearer response with no refresh token.
+    /// A bearer response with no refresh token; `access_token` is an [`IssuedAccessToken`]
+    /// or an opaque [`RawToken`].
     ///
     /// ```
     /// # use portcullis_grants::TokenResponse;
@@ -157,9 +266,13 @@ impl TokenResponse {
     /// assert!(response.refresh_token.is_none());
     /// # Ok::<(), portcullis_tokens::TokenError>(())
     /// ```
-    pub fn bearer(access_token: RawToken, expires_in: u32, scope: ScopeSet) -> TokenResponse {
+    pub fn bearer(
+        access_token: impl Into<IssuedAccessToken>,
+        expires_in: u32,
+        scope: ScopeSet,
+    ) -> TokenResponse {
         TokenResponse {
-            access_token,
+            access_token: access_token.into(),
             token_type: "Bearer",
             expires_in,
             refresh_token: None,

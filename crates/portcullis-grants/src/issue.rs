@@ -1,24 +1,39 @@
-//! Minting the tokens of a grant: one place that decides lifetimes, kinds and records, so
-//! every grant issues the same way.
+//! Minting the tokens of a grant: one place that decides lifetimes, kinds, formats and
+//! records, so every grant (and the implicit flow) issues the same way.
+//!
+//! Access tokens are opaque (`pc_at_…`) unless the provider issues JWT access tokens to
+//! everyone or the client is registered with [`AccessTokenFormat::Jwt`]; then they are RFC
+//! 9068 JWTs signed by the active key, and their record is stored under the hash of their
+//! `jti`, so revocation and introspection work the same for both. Refresh tokens are always
+//! opaque.
 
-use portcullis_registry::{Client, GrantType, OFFLINE_ACCESS_SCOPE, OPENID_SCOPE, ScopeSet};
+use portcullis_registry::{
+    AccessTokenFormat, Client, GrantType, OFFLINE_ACCESS_SCOPE, OPENID_SCOPE, ScopeSet,
+};
 use portcullis_store::{FamilyId, TokenRecord, TokenStatus};
-use portcullis_tokens::{RawToken, Subject, TokenKind, mint};
+use portcullis_tokens::{Subject, TokenHash, TokenKind, mint, random_identifier};
+use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::{GrantError, TokenResponse};
+use crate::{GrantError, IssuedAccessToken, Signing, TokenResponse};
+
+/// The JOSE `typ` of RFC 9068 access tokens (§2.1).
+pub const AT_JWT_TYP: &str = "at+jwt";
 
 /// What to issue.
 ///
 /// ```
-/// use portcullis_grants::{Issuance, mint_tokens};
+/// use portcullis_grants::{IssuerSettings, Issuance, NoClaims, Signing, mint_tokens};
 /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, ScopeSet};
 /// use portcullis_store::FamilyId;
+/// use portcullis_tokens::{KeySet, SigningAlgorithm, SigningKey};
 ///
 /// let client = NewClient::new("Reports", ClientKind::Machine)
 ///     .build(&ScopeCatalog::with_oidc_scopes())
 ///     .expect("valid client")
 ///     .client;
+/// let settings = IssuerSettings::new("https://id.example");
+/// let keys = KeySet::new(SigningKey::generate(SigningAlgorithm::ES256)?);
 /// let minted = mint_tokens(Issuance {
 ///     client: &client,
 ///     subject: None,
@@ -26,9 +41,12 @@ use crate::{GrantError, TokenResponse};
 ///     family: FamilyId::generate()?,
 ///     now: time::OffsetDateTime::now_utc(),
 ///     refresh_scopes: None,
+///     auth_time: None,
+///     signing: Signing { settings: &settings, keys: &keys, claims: &NoClaims },
 /// })?;
 /// assert_eq!(minted.records.len(), 1);
 /// assert_eq!(minted.response.expires_in, client.access_token_lifetime_secs);
+/// assert!(minted.response.access_token.expose_secret().starts_with("pc_at_"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -46,6 +64,11 @@ pub struct Issuance<'a> {
     /// `Some(scopes)` to issue a refresh token with these scopes (RFC 6749 §6: a rotated
     /// refresh token keeps the original grant's scope even when the access token narrows).
     pub refresh_scopes: Option<ScopeSet>,
+    /// When the user authenticated, if known: `auth_time` of a JWT access token (RFC 9068
+    /// §2.2.1).
+    pub auth_time: Option<OffsetDateTime>,
+    /// Settings and keys, for JWT access tokens ([`GrantContext::signing`](crate::GrantContext::signing)).
+    pub signing: Signing<'a>,
 }
 
 /// Minted tokens: the response for the client and the records for the store.
@@ -58,11 +81,12 @@ pub struct Minted {
 }
 
 /// Mints an access token (and a refresh token when asked) with the client's configured
-/// lifetimes and roles.
+/// lifetimes and roles: an RFC 9068 JWT when the provider's settings or the client's
+/// registration ask for one ([`issues_jwt_access_tokens`]), opaque otherwise.
 ///
 /// # Errors
 ///
-/// [`GrantError::Token`] when the random generator fails.
+/// [`GrantError::Token`] when the random generator or signing fails.
 pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
     let Issuance {
         client,
@@ -71,9 +95,11 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         family,
         now,
         refresh_scopes,
+        auth_time,
+        signing,
     } = issuance;
-    let record = |raw: &RawToken, kind, scopes: ScopeSet, lifetime_secs: u32| TokenRecord {
-        hash: raw.lookup_key(),
+    let record = |hash: TokenHash, kind, scopes: ScopeSet, lifetime_secs: u32| TokenRecord {
+        hash,
         kind,
         client_id: client.id.clone(),
         subject: subject.clone(),
@@ -84,18 +110,35 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         expires_at: now + Duration::seconds(i64::from(lifetime_secs)),
         status: TokenStatus::Active,
     };
-    let access = mint(TokenKind::AccessToken)?;
+    let lifetime = client.access_token_lifetime_secs;
+    let access: IssuedAccessToken = if issues_jwt_access_tokens(client, signing) {
+        let jti = random_identifier()?;
+        let claims = AccessTokenClaims {
+            client,
+            subject: subject.as_ref(),
+            scopes: &scopes,
+            jti: &jti,
+            now,
+            lifetime,
+            auth_time,
+        }
+        .to_claims(signing);
+        let jwt = signing.keys.active().sign(Some(AT_JWT_TYP), &claims)?;
+        IssuedAccessToken::jwt(jwt, &jti)
+    } else {
+        mint(TokenKind::AccessToken)?.into()
+    };
     let mut records = vec![record(
-        &access,
+        access.lookup_key(),
         TokenKind::AccessToken,
         scopes.clone(),
-        client.access_token_lifetime_secs,
+        lifetime,
     )];
-    let mut response = TokenResponse::bearer(access, client.access_token_lifetime_secs, scopes);
+    let mut response = TokenResponse::bearer(access, lifetime, scopes);
     if let Some(refresh_scopes) = refresh_scopes {
         let refresh = mint(TokenKind::RefreshToken)?;
         records.push(record(
-            &refresh,
+            refresh.lookup_key(),
             TokenKind::RefreshToken,
             refresh_scopes,
             client.refresh_token_lifetime_secs,
@@ -103,6 +146,67 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         response.refresh_token = Some(refresh);
     }
     Ok(Minted { response, records })
+}
+
+/// Whether `client` gets RFC 9068 JWT access tokens: the provider issues them to everyone
+/// ([`IssuerSettings::jwt_access_tokens`](crate::IssuerSettings::jwt_access_tokens)) or the
+/// client is registered with [`AccessTokenFormat::Jwt`].
+pub fn issues_jwt_access_tokens(client: &Client, signing: Signing<'_>) -> bool {
+    signing.settings.jwt_access_tokens || client.access_token_format == AccessTokenFormat::Jwt
+}
+
+/// The facts of one RFC 9068 access token.
+struct AccessTokenClaims<'a> {
+    client: &'a Client,
+    subject: Option<&'a Subject>,
+    scopes: &'a ScopeSet,
+    jti: &'a str,
+    now: OffsetDateTime,
+    lifetime: u32,
+    auth_time: Option<OffsetDateTime>,
+}
+
+impl AccessTokenClaims<'_> {
+    /// RFC 9068 §2.2: `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`; `auth_time`
+    /// when known (§2.2.1), `scope` when not empty (§2.2.3), and the client's `roles`
+    /// (§2.2.3.1) when it has any.
+    fn to_claims(&self, signing: Signing<'_>) -> Map<String, Value> {
+        let settings = signing.settings;
+        let expires_at = self.now + Duration::seconds(i64::from(self.lifetime));
+        // §2.2: "In cases of access tokens obtained through grants where no resource owner
+        // is involved, such as the client credentials grant, the value of sub SHOULD
+        // correspond to an identifier the authorization server uses to indicate the client
+        // application."
+        let sub = self
+            .subject
+            .map_or(self.client.id.as_str(), Subject::as_str);
+        let mut claims = Map::new();
+        claims.insert("iss".into(), settings.issuer.clone().into());
+        claims.insert("sub".into(), sub.into());
+        claims.insert("aud".into(), settings.access_token_audience.clone().into());
+        claims.insert("client_id".into(), self.client.id.as_str().into());
+        claims.insert("exp".into(), expires_at.unix_timestamp().into());
+        claims.insert("iat".into(), self.now.unix_timestamp().into());
+        claims.insert("jti".into(), self.jti.into());
+        if let Some(auth_time) = self.auth_time {
+            claims.insert("auth_time".into(), auth_time.unix_timestamp().into());
+        }
+        if !self.scopes.is_empty() {
+            claims.insert("scope".into(), self.scopes.to_string().into());
+        }
+        if !self.client.roles.is_empty() {
+            let roles = self.client.roles.iter().map(|assignment| {
+                let mut role = Map::new();
+                role.insert("role".into(), assignment.role.clone().into());
+                if let Some(division) = &assignment.division {
+                    role.insert("division".into(), division.clone().into());
+                }
+                Value::Object(role)
+            });
+            claims.insert("roles".into(), Value::Array(roles.collect()));
+        }
+        claims
+    }
 }
 
 /// Whether a grant of `scopes` to `client` comes with a refresh token (DESIGN §4.1): the
@@ -128,3 +232,6 @@ pub fn issues_refresh_token(client: &Client, scopes: &ScopeSet) -> bool {
     client.allows_grant(GrantType::RefreshToken)
         && (!scopes.contains(OPENID_SCOPE) || scopes.contains(OFFLINE_ACCESS_SCOPE))
 }
+
+#[cfg(test)]
+mod tests;

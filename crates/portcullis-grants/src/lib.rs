@@ -3,7 +3,9 @@
 //! One module per grant, each implementing [`Grant`] for the token endpoint:
 //! `authorization_code` (RFC 6749 §4.1 with PKCE, RFC 7636), `refresh` (§6, rotation and
 //! reuse detection per RFC 9700 §4.14.2), `client_credentials` (§4.4) and `password`
-//! (§4.3). `authorization_request` validates the front-channel request (§4.1.1, §4.2.1).
+//! (§4.3). `authorization_request` validates the front-channel request (§4.1.1, §4.2.1;
+//! OpenID Connect Core §3.2.2.1, §3.3.2.1). [`mint_tokens`] issues opaque or RFC 9068 JWT
+//! access tokens for all of them, and [`IdToken`] signs OpenID Connect ID tokens.
 //! Extension grants (§4.5) implement [`Grant`] too and are keyed by their URI.
 //!
 //! The embedding application answers for its users through [`Authenticator`],
@@ -16,6 +18,7 @@ mod client_credentials;
 mod clock;
 mod error;
 mod grant;
+mod id_token;
 mod issue;
 mod params;
 mod password;
@@ -31,8 +34,11 @@ pub use callbacks::{Authenticator, ClaimsSource, ConsentSource, NoClaims, NoReme
 pub use client_credentials::ClientCredentialsGrant;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, GrantError};
-pub use grant::{Grant, GrantContext, Signing, TokenResponse};
-pub use issue::{Issuance, Minted, issues_refresh_token, mint_tokens};
+pub use grant::{Grant, GrantContext, IssuedAccessToken, Signing, TokenResponse};
+pub use id_token::{ID_TOKEN, IdToken, PROTOCOL_CLAIMS};
+pub use issue::{
+    AT_JWT_TYP, Issuance, Minted, issues_jwt_access_tokens, issues_refresh_token, mint_tokens,
+};
 pub use params::{MAX_PARAMETERS, MAX_VALUE_BYTES, Params, ParamsError};
 pub use password::PasswordGrant;
 pub use pkce::CodeChallengeMethod;

@@ -6,11 +6,13 @@
 //! for it (DESIGN §3).
 
 use async_trait::async_trait;
-use portcullis_registry::GrantType;
+use portcullis_registry::{GrantType, OPENID_SCOPE};
 use portcullis_store::FamilyId;
 
 use crate::client_credentials::{DefaultScope, direct_grant_scope};
-use crate::{Grant, GrantContext, GrantError, Issuance, TokenResponse, mint_tokens};
+use crate::{
+    Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse, mint_tokens,
+};
 
 /// The one answer for wrong credentials, whether the user exists or not.
 const INVALID_CREDENTIALS: &str = "invalid resource owner credentials";
@@ -29,6 +31,8 @@ const INVALID_CREDENTIALS: &str = "invalid resource owner credentials";
 /// - A refresh token is issued whenever the client has the `refresh_token` grant (DESIGN
 ///   §4.1: there is no consent screen on which `offline_access` could be granted, so the
 ///   client's registration decides); the tokens start a new grant family.
+/// - An ID token is issued when `openid` is granted (DESIGN §4.1), with `amr: ["pwd"]`
+///   (RFC 8176 §2), `at_hash`, and `auth_time` (now) when the provider always includes it.
 ///
 /// ```
 /// use portcullis_grants::{Grant, PasswordGrant};
@@ -62,16 +66,30 @@ impl Grant for PasswordGrant {
             .client
             .allows_grant(GrantType::RefreshToken)
             .then(|| scopes.clone());
-        let minted = mint_tokens(Issuance {
+        let openid = scopes.contains(OPENID_SCOPE);
+        let Minted {
+            mut response,
+            records,
+        } = mint_tokens(Issuance {
             client: cx.client,
-            subject: Some(subject),
+            subject: Some(subject.clone()),
             scopes,
             family: FamilyId::generate()?,
             now: cx.now,
             refresh_scopes,
+            auth_time: Some(cx.now),
+            signing: cx.signing(),
         })?;
-        cx.store.insert_tokens(minted.records).await?;
-        Ok(minted.response)
+        if openid {
+            let id_token = IdToken::new(subject, cx.client.id.clone(), cx.now)
+                .auth_time(cx.settings.auth_time_in_id_token(false).then_some(cx.now))
+                .amr(["pwd"])
+                .access_token(response.access_token.expose_secret())
+                .sign(cx.settings, cx.keys)?;
+            response.set_id_token(id_token);
+        }
+        cx.store.insert_tokens(records).await?;
+        Ok(response)
     }
 }
 

@@ -7,11 +7,13 @@
 //! `invalid_grant`.
 
 use async_trait::async_trait;
-use portcullis_registry::{GrantType, ScopeSet};
+use portcullis_registry::{GrantType, OPENID_SCOPE, ScopeSet};
 use portcullis_store::{Rotation, TokenStatus};
 use portcullis_tokens::{RawToken, TokenKind};
 
-use crate::{Grant, GrantContext, GrantError, Issuance, TokenResponse, mint_tokens};
+use crate::{
+    Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse, mint_tokens,
+};
 
 /// One answer for a refresh token that is malformed, unknown, expired, revoked, reused, or
 /// another client's.
@@ -30,6 +32,10 @@ const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired, or r
 /// - A rotated token presented again answers `invalid_grant`, and the store has revoked
 ///   the family (RFC 9700 §4.14.2). Reuse is detected even when the replayed request also
 ///   asks for a scope it may not have.
+/// - When the original grant included `openid`, the response carries a new ID token for the
+///   same `sub` (OpenID Connect Core §12.2), with `at_hash` and without `nonce`. It has no
+///   `auth_time`: the token records do not keep the original one, and §12.2 forbids
+///   putting in any other.
 ///
 /// ```
 /// use portcullis_grants::{Grant, RefreshTokenGrant};
@@ -68,20 +74,33 @@ impl Grant for RefreshTokenGrant {
             Err(_) if record.status == TokenStatus::Rotated => record.scopes.clone(),
             Err(err) => return Err(err),
         };
-        let minted = mint_tokens(Issuance {
+        let Minted {
+            mut response,
+            records,
+        } = mint_tokens(Issuance {
             client: cx.client,
             subject: record.subject.clone(),
             scopes: access_scopes,
             family: record.family.clone(),
             now: cx.now,
             refresh_scopes: Some(record.scopes.clone()),
+            auth_time: None,
+            signing: cx.signing(),
         })?;
+        if let Some(subject) = &record.subject
+            && record.scopes.contains(OPENID_SCOPE)
+        {
+            let id_token = IdToken::new(subject.clone(), cx.client.id.clone(), cx.now)
+                .access_token(response.access_token.expose_secret())
+                .sign(cx.settings, cx.keys)?;
+            response.set_id_token(id_token);
+        }
         match cx
             .store
-            .rotate_refresh_token(&presented, minted.records, cx.now)
+            .rotate_refresh_token(&presented, records, cx.now)
             .await?
         {
-            Rotation::Rotated { .. } => Ok(minted.response),
+            Rotation::Rotated { .. } => Ok(response),
             Rotation::ReuseDetected { .. } | Rotation::Invalid => {
                 Err(GrantError::invalid_grant(INVALID_REFRESH_TOKEN))
             }

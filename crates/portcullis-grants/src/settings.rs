@@ -42,4 +42,21 @@ impl IssuerSettings {
             jwt_access_tokens: false,
         }
     }
+
+    /// Whether an ID token carries `auth_time`: when the authorization request had
+    /// `max_age` (OpenID Connect Core §3.1.2.1: "the ID Token returned MUST include an
+    /// auth_time Claim Value"), or always when
+    /// [`always_include_auth_time`](IssuerSettings::always_include_auth_time) is set.
+    ///
+    /// ```
+    /// use portcullis_grants::IssuerSettings;
+    /// let mut settings = IssuerSettings::new("https://id.example");
+    /// assert!(settings.auth_time_in_id_token(true));
+    /// assert!(!settings.auth_time_in_id_token(false));
+    /// settings.always_include_auth_time = true;
+    /// assert!(settings.auth_time_in_id_token(false));
+    /// ```
+    pub fn auth_time_in_id_token(&self, max_age_requested: bool) -> bool {
+        max_age_requested || self.always_include_auth_time
+    }
 }

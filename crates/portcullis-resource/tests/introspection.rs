@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
 use portcullis_endpoints::Provider;
-use portcullis_grants::{Clock, Issuance, ManualClock, mint_tokens};
+use portcullis_grants::{Clock, Issuance, ManualClock, NoClaims, Signing, mint_tokens};
 use portcullis_registry::{
     ClientKind, NewClient, RoleAssignment, Scope, ScopeCatalog, ScopeDefinition, ScopeSet,
 };
@@ -290,6 +290,12 @@ async fn user_tokens(fixture: &Fixture) -> (String, String) {
         family: FamilyId::generate().unwrap(),
         now: fixture.provider.now(),
         refresh_scopes: Some(scopes),
+        auth_time: None,
+        signing: Signing {
+            settings: fixture.provider.issuer_settings(),
+            keys: &fixture.provider.signing_keys(),
+            claims: &NoClaims,
+        },
     })
     .unwrap();
     fixture.store.insert_tokens(minted.records).await.unwrap();

@@ -196,12 +196,8 @@ async fn rfc6749_4_1_2_reuse_revokes_the_first_redemption() {
         .unwrap_err();
     assert_eq!(again.code(), "invalid_grant");
     let now = OffsetDateTime::now_utc();
-    for token in [&first.access_token, refresh] {
-        let stored = store
-            .find_token(&token.lookup_key(), now)
-            .await
-            .unwrap()
-            .unwrap();
+    for key in [first.access_token.lookup_key(), refresh.lookup_key()] {
+        let stored = store.find_token(&key, now).await.unwrap().unwrap();
         assert!(!stored.is_active(now));
     }
 }

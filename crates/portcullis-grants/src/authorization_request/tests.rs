@@ -230,10 +230,114 @@ fn negative_cases() {
             "rfc6749_3_1_1_unknown_response_type",
             vec![
                 ("client_id", "web".into()),
-                ("response_type", "id_token".into()),
+                ("response_type", "code token".into()),
             ],
             Some(&web),
             Redirected("unsupported_response_type", Query),
+        ),
+        (
+            "oauth_mrt_5_repeated_response_type_value",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "id_token id_token".into()),
+            ],
+            Some(&spa),
+            Redirected("unsupported_response_type", Query),
+        ),
+        (
+            "oidc_core_3_2_2_1_id_token_needs_implicit_grant",
+            vec![
+                ("client_id", "web".into()),
+                ("response_type", "id_token".into()),
+                ("scope", "openid".into()),
+                ("nonce", "n".into()),
+            ],
+            Some(&web),
+            Redirected("unauthorized_client", Fragment),
+        ),
+        (
+            "oidc_core_3_3_2_1_code_id_token_needs_code_grant",
+            vec![
+                ("client_id", "implicit-only".into()),
+                ("response_type", "code id_token".into()),
+                ("scope", "openid".into()),
+                ("nonce", "n".into()),
+            ],
+            Some(&implicit_only),
+            Redirected("unauthorized_client", Fragment),
+        ),
+        (
+            "oidc_core_3_2_2_1_id_token_needs_openid_scope",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "id_token".into()),
+                ("scope", "profile".into()),
+                ("nonce", "n".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
+        ),
+        (
+            "oidc_core_3_2_2_1_id_token_needs_nonce",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "id_token".into()),
+                ("scope", "openid".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
+        ),
+        (
+            "oidc_core_3_2_2_1_id_token_token_needs_nonce",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "token id_token".into()),
+                ("scope", "openid".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
+        ),
+        (
+            "oidc_core_3_3_2_11_code_id_token_needs_nonce",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "code id_token".into()),
+                ("scope", "openid".into()),
+                ("code_challenge", CHALLENGE.into()),
+                ("code_challenge_method", "S256".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
+        ),
+        (
+            "oidc_core_3_3_2_1_code_id_token_public_client_needs_pkce",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "code id_token".into()),
+                ("scope", "openid".into()),
+                ("nonce", "n".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
+        ),
+        (
+            "oauth_mrt_2_1_query_with_id_token",
+            vec![
+                ("client_id", "spa".into()),
+                ("redirect_uri", REDIRECT.into()),
+                ("response_type", "id_token".into()),
+                ("scope", "openid".into()),
+                ("nonce", "n".into()),
+                ("response_mode", "query".into()),
+            ],
+            Some(&spa),
+            Redirected("invalid_request", Fragment),
         ),
         (
             "rfc6749_4_2_2_1_implicit_not_registered",
@@ -665,7 +769,7 @@ fn prompt_set_parsing() {
 
 #[test]
 fn wire_names_round_trip() {
-    for rt in [ResponseType::Code, ResponseType::Token] {
+    for rt in ResponseType::ALL {
         assert_eq!(rt.as_str().parse(), Ok(rt));
     }
     for mode in [
@@ -683,4 +787,65 @@ fn wire_names_round_trip() {
     ] {
         assert_eq!(prompt.as_str().parse(), Ok(prompt));
     }
+}
+
+#[test]
+fn oauth_mrt_5_response_type_values_in_any_order() {
+    for (raw, expected) in [
+        ("id_token token", ResponseType::IdTokenToken),
+        ("token id_token", ResponseType::IdTokenToken),
+        ("code id_token", ResponseType::CodeIdToken),
+        ("id_token code", ResponseType::CodeIdToken),
+    ] {
+        assert_eq!(raw.parse(), Ok(expected), "{raw}");
+    }
+    for refused in [
+        "",
+        " code",
+        "code  id_token",
+        "code token",
+        "code id_token token",
+        "ID_TOKEN",
+        "none",
+    ] {
+        assert!(refused.parse::<ResponseType>().is_err(), "{refused:?}");
+    }
+}
+
+#[test]
+fn oidc_core_3_2_and_3_3_id_token_response_types_for_implicit_spa() {
+    let spa = spa();
+    let implicit = [
+        ("client_id", "spa"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("state", "s"),
+    ];
+    for (response_type, expected) in [
+        ("id_token", ResponseType::IdToken),
+        ("id_token token", ResponseType::IdTokenToken),
+    ] {
+        let mut pairs = implicit.to_vec();
+        pairs.push(("response_type", response_type));
+        let request = validate(&pairs, Some(&spa)).unwrap();
+        assert_eq!(request.response_type, expected);
+        assert_eq!(request.response_mode, ResponseMode::Fragment);
+        assert_eq!(request.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    }
+    let mut hybrid = implicit.to_vec();
+    hybrid.extend([
+        ("response_type", "code id_token"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    let request = validate(&hybrid, Some(&spa)).unwrap();
+    assert_eq!(request.response_type, ResponseType::CodeIdToken);
+    assert_eq!(request.response_mode, ResponseMode::Fragment);
+    assert!(request.code_challenge.is_some());
+    hybrid.push(("response_mode", "form_post"));
+    assert_eq!(
+        validate(&hybrid, Some(&spa)).unwrap().response_mode,
+        ResponseMode::FormPost
+    );
 }
