@@ -8,6 +8,13 @@
 //! | authorization | [`Provider::authorize`], then [`Provider::complete`] | RFC 6749 §4.1, §4.2; RFC 9207 |
 //! | authorization, as a browser meets it | [`Provider::authorize_http`] (session cookie for SSO, redirects to the login or consent page) | DESIGN §2 |
 //! | default login and consent pages (feature `ui`) | `Provider::login_page`, `Provider::consent_page` | DESIGN §4.1 |
+//! | discovery | [`Provider::openid_configuration`], [`Provider::authorization_server_metadata`] | OpenID Connect Discovery 1.0; RFC 8414 |
+//! | JWKS | [`Provider::jwks`] | RFC 7517 |
+//! | UserInfo | [`Provider::userinfo`] | OpenID Connect Core §5.3 |
+//! | end session | [`Provider::end_session`] | OpenID Connect RP-Initiated Logout 1.0 |
+//!
+//! [`Provider::routes`] lists every endpoint with its path and [`Provider::handle`] answers
+//! a request for one: an adapter mounts the first and calls the second.
 //! | token | [`Provider::token`] | RFC 6749 §3.2, §5 |
 //! | revocation | [`Provider::revoke`] | RFC 7009 |
 //! | introspection | [`Provider::introspect`] | RFC 7662 |
@@ -27,6 +34,7 @@ mod provider;
 mod request;
 mod response;
 mod revocation;
+mod routes;
 mod signing_keys;
 mod token;
 mod userinfo;
@@ -39,5 +47,6 @@ pub use introspection::*;
 pub use jwks::*;
 pub use provider::{ConfigError, DEFAULT_MAX_BODY_BYTES, Paths, Provider, ProviderBuilder};
 pub use revocation::*;
+pub use routes::Endpoint;
 pub use signing_keys::*;
 pub use userinfo::*;

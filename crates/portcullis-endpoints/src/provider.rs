@@ -120,9 +120,10 @@ pub(crate) struct Inner {
     pub(crate) grants: BTreeMap<String, Arc<dyn Grant>>,
     pub(crate) max_body_bytes: usize,
     pub(crate) paths: Paths,
-    /// Signs the browser session cookie; empty only while the operating system has not
-    /// provided random bytes for it (see `browser::session_key`).
-    pub(crate) session_key: std::sync::OnceLock<[u8; 32]>,
+    /// How long a browser session lasts after sign-in.
+    pub(crate) session_lifetime: Duration,
+    /// How long a retired signing key stays published after it was replaced.
+    pub(crate) retired_key_grace: Duration,
 }
 
 /// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
@@ -174,7 +175,8 @@ impl Provider {
             disabled: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             paths: Paths::default(),
-            session_key: None,
+            session_lifetime: Provider::DEFAULT_SESSION_LIFETIME,
+            retired_key_grace: crate::DEFAULT_RETIRED_KEY_GRACE,
         }
     }
 
@@ -208,6 +210,18 @@ impl Provider {
     /// Where the adapters mount the endpoints.
     pub fn paths(&self) -> &Paths {
         &self.0.paths
+    }
+
+    /// How long a browser session lasts after sign-in
+    /// ([`ProviderBuilder::session_lifetime`]).
+    pub fn session_lifetime(&self) -> Duration {
+        self.0.session_lifetime
+    }
+
+    /// How long a retired signing key stays published
+    /// ([`ProviderBuilder::retired_key_grace`]).
+    pub fn retired_key_grace(&self) -> Duration {
+        self.0.retired_key_grace
     }
 
     /// The most bytes a request body may have; adapters stop reading past it.
@@ -294,7 +308,8 @@ pub struct ProviderBuilder {
     disabled: Vec<GrantType>,
     max_body_bytes: usize,
     paths: Paths,
-    session_key: Option<[u8; 32]>,
+    session_lifetime: Duration,
+    retired_key_grace: Duration,
 }
 
 impl ProviderBuilder {
@@ -413,17 +428,21 @@ impl ProviderBuilder {
         self
     }
 
-    /// The key that signs the browser session cookie (`portcullis_session`, see
-    /// [`Provider::session_cookie`]). Default: 32 random bytes from the operating system,
-    /// drawn by [`build`](Self::build), so sessions end when the process restarts and are
-    /// not shared between instances; give every instance behind a load balancer the same key.
-    ///
-    /// # Security
-    ///
-    /// Whoever knows the key can sign a session for any user: keep it as secret as a
-    /// signing key, and draw it from a cryptographically secure generator.
-    pub fn session_key(mut self, key: [u8; 32]) -> Self {
-        self.session_key = Some(key);
+    /// How long a browser session (the [`SESSION_COOKIE`](Provider::SESSION_COOKIE) and
+    /// its record in the store) lasts after sign-in. Default
+    /// [`Provider::DEFAULT_SESSION_LIFETIME`] (12 hours); between 1 minute and 30 days.
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.session_lifetime = lifetime;
+        self
+    }
+
+    /// How long a retired signing key stays published in the JWKS (and accepted) after
+    /// another key replaced it, when keys are loaded from the store
+    /// ([`Provider::reload_signing_keys`], [`Provider::rotate_signing_key`]). Default
+    /// [`DEFAULT_RETIRED_KEY_GRACE`](crate::DEFAULT_RETIRED_KEY_GRACE) (7 days); at most
+    /// 365 days. Make it at least the longest lifetime of a token signed by the key.
+    pub fn retired_key_grace(mut self, grace: Duration) -> Self {
+        self.retired_key_grace = grace;
         self
     }
 
@@ -460,6 +479,22 @@ impl ProviderBuilder {
                 setting: "id_token_lifetime",
                 min: 60,
                 max: 86_400,
+            });
+        }
+        if self.session_lifetime < Duration::minutes(1)
+            || self.session_lifetime > Duration::days(30)
+        {
+            return Err(ConfigError::Lifetime {
+                setting: "session_lifetime",
+                min: 60,
+                max: 30 * 86_400,
+            });
+        }
+        if self.retired_key_grace < Duration::ZERO || self.retired_key_grace > Duration::days(365) {
+            return Err(ConfigError::Lifetime {
+                setting: "retired_key_grace",
+                min: 0,
+                max: 365 * 86_400,
             });
         }
         let keys = match self.keys {
@@ -512,7 +547,8 @@ impl ProviderBuilder {
             grants,
             max_body_bytes: self.max_body_bytes,
             paths: self.paths,
-            session_key: crate::browser::session_key(self.session_key),
+            session_lifetime: self.session_lifetime,
+            retired_key_grace: self.retired_key_grace,
         })))
     }
 }

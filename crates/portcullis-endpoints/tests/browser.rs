@@ -525,30 +525,36 @@ async fn consent_csrf_missing_mismatched_or_foreign_is_403_and_completes_nothing
     assert!(query(&location(&response)).contains_key("code"));
 }
 
-/// A forged, tampered, expired or malformed session cookie is no session.
+/// A forged, tampered, unknown, expired or malformed session cookie is no session.
 #[tokio::test]
 async fn forged_tampered_expired_or_malformed_session_is_no_session() {
     let h = Harness::new().await;
     let web = h.web().await;
     let browser = signed_in_browser(&h, web.id()).await;
     let genuine = browser.jar[SESSION].clone();
+    assert!(genuine.starts_with("pc_se_"), "a random handle: {genuine}");
+    assert!(
+        !genuine.contains("alice"),
+        "nothing about the user in the cookie"
+    );
 
-    // A provider with another key signs a perfectly shaped cookie for alice.
-    let other = Harness::with(|b| b.session_key([42; 32])).await;
+    // A genuine session of another provider (another store) is unknown here.
+    let other = Harness::new().await;
     let user = AuthenticatedUser {
         subject: Subject::new("user-alice").unwrap(),
         auth_time: h.provider.now(),
     };
-    let forged = cookie_value(&other.provider.session_cookie(&user).unwrap());
+    let foreign = cookie_value(&other.provider.start_session(&user, &["pwd"]).await.unwrap());
 
-    // Alice's cookie with another subject in it.
-    let mallory = base64_url("user-mallory");
-    let tampered = genuine.replacen(&base64_url("user-alice"), &mallory, 1);
-    assert_ne!(tampered, genuine);
+    // Alice's handle with one character changed.
+    let mut tampered = genuine.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
 
     let cases = [
-        ("forged", forged),
+        ("foreign", foreign),
         ("tampered", tampered),
+        ("another kind of token", format!("pc_at_{}", &genuine[6..])),
         ("malformed", "garbage".to_owned()),
         ("empty", String::new()),
     ];
@@ -558,7 +564,10 @@ async fn forged_tampered_expired_or_malformed_session_is_no_session() {
         assert!(
             h.provider
                 .session_user(browser.get("/").headers())
-                .is_none()
+                .await
+                .unwrap()
+                .is_none(),
+            "{case}"
         );
         start(&h, &browser, &authorize_uri(web.id(), &[]), "/oauth/login").await;
         let consent = start(
@@ -576,26 +585,34 @@ async fn forged_tampered_expired_or_malformed_session_is_no_session() {
         );
     }
 
-    // The genuine cookie works until it expires, 12 hours after sign-in.
+    // The genuine cookie works until the session expires, 12 hours after sign-in.
     assert!(
         h.provider
             .session_user(browser.get("/").headers())
+            .await
+            .unwrap()
             .is_some()
     );
     h.clock.advance(Duration::hours(12));
     assert!(
         h.provider
             .session_user(browser.get("/").headers())
+            .await
+            .unwrap()
             .is_none()
     );
     start(&h, &browser, &authorize_uri(web.id(), &[]), "/oauth/login").await;
 }
 
-/// Providers sharing a session key (instances behind a load balancer) share sessions.
+/// Providers sharing a store (instances behind a load balancer) share sessions, and a
+/// session ended on one is ended on all.
 #[tokio::test]
-async fn instances_with_the_same_session_key_share_sessions() {
-    let a = Harness::with(|b| b.session_key([9; 32])).await;
-    let b = Harness::with(|b| b.session_key([9; 32])).await;
+async fn instances_sharing_a_store_share_sessions() {
+    let a = Harness::new().await;
+    let b = Provider::builder(ISSUER, a.store.clone())
+        .clock(a.clock.clone())
+        .build()
+        .unwrap();
     let user = AuthenticatedUser {
         subject: Subject::new("user-alice").unwrap(),
         auth_time: a.provider.now(),
@@ -603,15 +620,30 @@ async fn instances_with_the_same_session_key_share_sessions() {
     let mut browser = Browser::default();
     browser.jar.insert(
         SESSION.into(),
-        cookie_value(&a.provider.session_cookie(&user).unwrap()),
+        cookie_value(&a.provider.start_session(&user, &["pwd"]).await.unwrap()),
     );
-    let seen = b.provider.session_user(browser.get("/").headers()).unwrap();
-    assert_eq!(seen.subject, user.subject);
-    assert_eq!(
-        seen.auth_time.unix_timestamp(),
-        user.auth_time.unix_timestamp()
+    let seen = b
+        .session_user(browser.get("/").headers())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, user);
+
+    // Signing out on one instance ends the session on the other.
+    let ended = b
+        .sign_out(browser.get("/").headers())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.subject, user.subject);
+    assert_eq!(ended.amr, ["pwd"]);
+    assert!(
+        a.provider
+            .session_user(browser.get("/").headers())
+            .await
+            .unwrap()
+            .is_none()
     );
-    // Signing out drops the cookie.
     let removal = a.provider.session_cookie_removal();
     assert!(removal.starts_with("portcullis_session=; Path=/; Max-Age=0"));
 }
@@ -959,9 +991,4 @@ async fn authorize_http_answers_and_custom_paths() {
 fn cookie_value(set_cookie: &str) -> String {
     let pair = set_cookie.split(';').next().unwrap();
     pair.split_once('=').unwrap().1.to_owned()
-}
-
-fn base64_url(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }

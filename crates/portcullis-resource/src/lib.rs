@@ -32,6 +32,8 @@ mod error;
 mod guard;
 #[cfg(feature = "introspection")]
 mod introspection;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod resource;
 mod store_validator;
 mod subject;
@@ -42,6 +44,8 @@ pub use error::BearerError;
 pub use guard::{require_role, require_scope};
 #[cfg(feature = "introspection")]
 pub use introspection::*;
+#[cfg(feature = "jwt")]
+pub use jwt::{JwtConfigError, JwtValidator, JwtValidatorBuilder};
 pub use resource::{Resource, TokenValidator};
 pub use store_validator::StoreValidator;
 pub use subject::{SubjectAsUserId, SubjectMapper};

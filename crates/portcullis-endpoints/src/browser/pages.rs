@@ -2,21 +2,26 @@
 //! work without JavaScript, protected against cross-site request forgery by a
 //! double-submit cookie, against framing (RFC 6749 §10.13) and against caching.
 
+use std::collections::BTreeSet;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use portcullis_grants::Params;
-use portcullis_store::StoreError;
-use portcullis_tokens::{RawToken, TokenError, TokenKind};
+use portcullis_store::SessionRecord;
+use portcullis_tokens::{RawToken, TokenError, TokenKind, mint};
 
-use super::{interaction_url, session};
+use super::layout::{layout, message_page, store_failure};
+use super::{SessionError, interaction_url, session};
 use crate::response::{PAGE_CSP, escape_html, html, see_other};
 use crate::{
-    AuthenticatedUser, AuthorizeErrorCode, CompleteError, Decision, Interaction, OAuthError,
-    Provider, request,
+    AuthenticatedUser, CompleteError, Decision, Interaction, OAuthError, Provider, request,
 };
+
+/// How the default login page authenticates users (RFC 8176 §2: a password).
+const PASSWORD_AMR: &str = "pwd";
 
 /// The one message for wrong credentials: it never tells whether the user exists.
 const WRONG_CREDENTIALS: &str = "The username or password is incorrect.";
@@ -31,9 +36,10 @@ impl Provider {
     ///   token (403 if it is missing or does not match the cookie, and nothing else
     ///   happens), then the [`Authenticator`](portcullis_grants::Authenticator): wrong
     ///   credentials show the form again with a 401 and a message that does not say
-    ///   whether the user exists; right ones set the
-    ///   [`SESSION_COOKIE`](Provider::SESSION_COOKIE) and answer 303 to the consent page
-    ///   for the same interaction.
+    ///   whether the user exists; right ones start a new browser session (`amr` `pwd`)
+    ///   replacing any the browser had — keeping its clients when the same user signs in
+    ///   again — set the [`SESSION_COOKIE`](Provider::SESSION_COOKIE) and answer 303 to the
+    ///   consent page for the same interaction.
     ///
     /// Without an authenticator the page is a 500 saying so. Other methods get 405. Every
     /// page is HTML that cannot be framed or cached and sends no referrer.
@@ -118,9 +124,10 @@ impl Provider {
                     subject,
                     auth_time: self.now(),
                 };
-                let cookie = match self.session_cookie(&user) {
+                let cookie = match self.replace_session(request.headers(), &user).await {
                     Ok(cookie) => cookie,
-                    Err(err) => return entropy_failure(&err),
+                    Err(SessionError::Store(err)) => return store_failure(&err),
+                    Err(SessionError::Token(err)) => return entropy_failure(&err),
                 };
                 tracing::info!(client_id = %interaction.client_id, "user signed in");
                 let next = see_other(&interaction_url(&self.paths().consent, &interaction.id));
@@ -148,7 +155,7 @@ impl Provider {
             Err(page) => return page,
         };
         let user = match self.signed_in_for(&interaction, request.headers()).await {
-            Ok(Some(user)) => user,
+            Ok(Some(session)) => AuthenticatedUser::from(&session),
             Ok(None) => return self.to_login(&interaction),
             Err(page) => return page,
         };
@@ -174,16 +181,16 @@ impl Provider {
             Ok(interaction) => interaction,
             Err(page) => return page,
         };
-        let user = match self.signed_in_for(&interaction, request.headers()).await {
-            Ok(Some(user)) => user,
+        let session = match self.signed_in_for(&interaction, request.headers()).await {
+            Ok(Some(session)) => session,
             Ok(None) => return self.to_login(&interaction),
             Err(page) => return page,
         };
         let decision = match form.get("decision") {
             Some("allow") => Decision::Allow {
-                subject: user.subject,
+                subject: session.subject.clone(),
                 scopes: interaction.scopes.clone(),
-                auth_time: user.auth_time,
+                auth_time: session.auth_time,
             },
             Some("deny") => Decision::Deny,
             _ => {
@@ -195,7 +202,12 @@ impl Provider {
             }
         };
         match self.complete(&interaction.id, decision).await {
-            Ok(response) => response,
+            Ok(response) => {
+                if session::delivers_grant(&response) {
+                    self.record_client(&session, &interaction.client_id).await;
+                }
+                response
+            }
             Err(CompleteError::UnknownInteraction) => unknown_interaction(),
             Err(CompleteError::Store(err)) => store_failure(&err),
             Err(err) => {
@@ -232,16 +244,18 @@ impl Provider {
         }
     }
 
-    /// The session's user, if there is one fit for this interaction: when the interaction
+    /// The browser session, if there is one fit for this interaction: when the interaction
     /// required a sign-in, only one made after it began counts (to the second, the
-    /// precision of the session cookie).
+    /// precision of `auth_time`).
     async fn signed_in_for(
         &self,
         interaction: &Interaction,
         headers: &HeaderMap,
-    ) -> Result<Option<AuthenticatedUser>, Response<Bytes>> {
-        let Some(user) = self.session_user(headers) else {
-            return Ok(None);
+    ) -> Result<Option<SessionRecord>, Response<Bytes>> {
+        let user = match self.session(headers).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Ok(None),
+            Err(err) => return Err(store_failure(&err)),
         };
         if !interaction.login_required {
             return Ok(Some(user));
@@ -260,6 +274,26 @@ impl Provider {
             Ok(None) => Err(unknown_interaction()),
             Err(err) => Err(store_failure(&err)),
         }
+    }
+
+    /// Ends the browser's current session, if any, and starts one for `user`; answers the
+    /// new session's `Set-Cookie`. A new handle on every sign-in means a handle planted in
+    /// the browser before (session fixation) never becomes a signed-in session. When the same
+    /// user signs in again (`prompt=login`, `max_age`), the clients of the old session carry
+    /// over, so logout still knows them.
+    async fn replace_session(
+        &self,
+        headers: &HeaderMap,
+        user: &AuthenticatedUser,
+    ) -> Result<String, SessionError> {
+        let clients = match self.sign_out(headers).await? {
+            Some(previous) if previous.subject == user.subject => previous.clients,
+            _ => BTreeSet::new(),
+        };
+        let (_, cookie) = self
+            .open_session(user, vec![PASSWORD_AMR.to_owned()], clients)
+            .await?;
+        Ok(cookie)
     }
 
     /// Each requested scope with its description from the catalog (just the name if the
@@ -326,7 +360,7 @@ fn page_token(headers: &HeaderMap) -> Result<CsrfToken, TokenError> {
         });
     }
     Ok(CsrfToken {
-        value: URL_SAFE_NO_PAD.encode(session::random_bytes()?),
+        value: URL_SAFE_NO_PAD.encode(random_bytes()?),
         fresh: true,
     })
 }
@@ -350,6 +384,24 @@ fn well_formed(token: &str) -> bool {
         && URL_SAFE_NO_PAD
             .decode(token)
             .is_ok_and(|bytes| bytes.len() == 32)
+}
+
+/// 32 bytes from the operating system's random generator (for the pages' CSRF tokens).
+///
+/// This crate reaches the generator through `portcullis_tokens::mint`, whose 43-character
+/// body is exactly 32 random bytes in base64url.
+pub(super) fn random_bytes() -> Result<[u8; 32], TokenError> {
+    let token = mint(TokenKind::PendingAuthorization)?;
+    let unexpected =
+        |reason: &str| TokenError::Entropy(format!("unexpected token shape: {reason}"));
+    let body = token
+        .expose_secret()
+        .strip_prefix(TokenKind::PendingAuthorization.prefix())
+        .ok_or_else(|| unexpected("prefix"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| unexpected("encoding"))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| unexpected("length"))
 }
 
 /// Equality whose time depends only on the lengths.
@@ -443,52 +495,6 @@ fn entropy_failure(err: &TokenError) -> Response<Bytes> {
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "The page could not be prepared. Try again later.",
-    )
-}
-
-fn store_failure(err: &StoreError) -> Response<Bytes> {
-    tracing::error!("a browser page failed: storage: {err}");
-    if AuthorizeErrorCode::for_store(err) == AuthorizeErrorCode::TemporarilyUnavailable {
-        message_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "The service is busy. Try again in a moment.",
-        )
-    } else {
-        message_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The request could not be processed. Try again later.",
-        )
-    }
-}
-
-/// A page with a heading and one paragraph.
-fn message_page(status: StatusCode, title: &str, text: &str) -> Response<Bytes> {
-    let main = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n",
-        escape_html(title),
-        escape_html(text)
-    );
-    html(status, layout(title, &main), PAGE_CSP)
-}
-
-/// Plain styling; the page CSP allows inline styles and nothing else.
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;\
-padding:0 1rem;line-height:1.5;color:#1a1a1a;background:#fff}\
-label{display:block;margin-top:1rem;font-weight:600}\
-input[type=text],input[type=password]{display:block;width:100%;box-sizing:border-box;\
-padding:.5rem;margin-top:.25rem;font:inherit}\
-button{margin:1.25rem .5rem 0 0;padding:.5rem 1.25rem;font:inherit}\
-.error{color:#a40000;font-weight:600}.muted{color:#555}";
-
-fn layout(title: &str, main: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         {main}</main>\n</body>\n</html>\n",
-        title = escape_html(title),
     )
 }
 

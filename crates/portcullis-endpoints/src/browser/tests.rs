@@ -1,161 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::HeaderMap;
-use portcullis_tokens::Subject;
-use time::{Duration, OffsetDateTime};
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
+use portcullis_tokens::{TokenKind, mint};
 
 use super::interaction_url;
-use super::session::{Rejected, cookies, random_bytes, set_cookie, sign, sign_payload, verify};
-use crate::AuthenticatedUser;
-
-const KEY: [u8; 32] = [7; 32];
-
-fn at(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap()
-}
-
-fn alice(auth_time: i64) -> AuthenticatedUser {
-    AuthenticatedUser {
-        subject: Subject::new("user-alice").unwrap(),
-        auth_time: at(auth_time),
-    }
-}
-
-/// A value signed at 1000 for a session that ends at 1000 + 12 h.
-fn signed() -> String {
-    sign(&KEY, &alice(1_000), at(1_000 + 43_200))
-}
-
-#[test]
-fn signed_value_verifies_until_it_expires() {
-    let value = signed();
-    assert_eq!(verify(&KEY, &value, at(1_000)), Ok(alice(1_000)));
-    assert_eq!(verify(&KEY, &value, at(44_199)), Ok(alice(1_000)));
-    assert_eq!(verify(&KEY, &value, at(44_200)), Err(Rejected::Expired));
-}
-
-#[test]
-fn value_has_the_documented_shape() {
-    let value = signed();
-    let parts: Vec<&str> = value.split('.').collect();
-    assert_eq!(parts.len(), 5, "{value}");
-    assert_eq!(parts[0], "v1");
-    assert_eq!(URL_SAFE_NO_PAD.decode(parts[1]).unwrap(), b"user-alice");
-    assert_eq!(parts[2], "1000");
-    assert_eq!(parts[3], "44200");
-    assert_eq!(URL_SAFE_NO_PAD.decode(parts[4]).unwrap().len(), 32);
-    // Only cookie-octets (RFC 6265 §4.1.1): no quoting, no escaping.
-    assert!(
-        value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    );
-}
-
-#[test]
-fn auth_time_is_kept_to_the_second() {
-    let user = AuthenticatedUser {
-        subject: Subject::new("user-alice").unwrap(),
-        auth_time: at(1_000) + Duration::milliseconds(750),
-    };
-    let value = sign(&KEY, &user, at(2_000));
-    assert_eq!(verify(&KEY, &value, at(1_500)), Ok(alice(1_000)));
-}
-
-#[test]
-fn another_key_is_a_forgery() {
-    let value = signed();
-    let mut other = KEY;
-    other[0] ^= 1;
-    assert_eq!(verify(&other, &value, at(1_000)), Err(Rejected::Signature));
-}
-
-#[test]
-fn tampering_with_any_field_breaks_the_signature() {
-    let value = signed();
-    let mallory = URL_SAFE_NO_PAD.encode("user-mallory");
-    let alice = URL_SAFE_NO_PAD.encode("user-alice");
-    let cases = [
-        ("subject", value.replacen(&alice, &mallory, 1)),
-        ("auth_time", value.replacen(".1000.", ".1001.", 1)),
-        ("expiry", value.replacen(".44200.", ".99999.", 1)),
-        ("version", value.replacen("v1.", "v2.", 1)),
-    ];
-    for (field, tampered) in cases {
-        assert_ne!(tampered, value, "{field}");
-        assert_eq!(
-            verify(&KEY, &tampered, at(1_000)),
-            Err(Rejected::Signature),
-            "{field}"
-        );
-    }
-    // A changed tag: flip one bit of the MAC.
-    let (payload, tag) = value.rsplit_once('.').unwrap();
-    let mut tag = URL_SAFE_NO_PAD.decode(tag).unwrap();
-    tag[31] ^= 0x80;
-    let flipped = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag));
-    assert_eq!(verify(&KEY, &flipped, at(1_000)), Err(Rejected::Signature));
-    // A truncated tag.
-    let short = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag[..16]));
-    assert_eq!(verify(&KEY, &short, at(1_000)), Err(Rejected::Signature));
-}
-
-#[test]
-fn malformed_values_are_rejected() {
-    let long = "a".repeat(2_000);
-    let cases = [
-        "",
-        ".",
-        "garbage",
-        "v1.dXNlcg.1.2",
-        "v1.dXNlcg.1.2.!!notbase64!!",
-        long.as_str(),
-    ];
-    for value in cases {
-        assert!(verify(&KEY, value, at(1)).is_err(), "{value:?}");
-    }
-}
-
-#[test]
-fn well_signed_but_nonsensical_payloads_are_malformed() {
-    // Payloads `sign` never makes, signed with the right key: the parser still refuses
-    // them instead of trusting whatever carries a valid tag.
-    let subject = URL_SAFE_NO_PAD.encode("user-alice");
-    let cases = [
-        ("too few fields", format!("v1.{subject}.1000")),
-        ("too many fields", format!("v1.{subject}.1000.44200.extra")),
-        ("unknown version", format!("v9.{subject}.1000.44200")),
-        ("time not a number", format!("v1.{subject}.soon.44200")),
-        (
-            "time out of range",
-            format!("v1.{subject}.1000.{}", i64::MAX),
-        ),
-        (
-            "subject not base64url",
-            "v1.user+alice.1000.44200".to_owned(),
-        ),
-        ("empty subject", "v1..1000.44200".to_owned()),
-        (
-            "subject with spaces around",
-            format!("v1.{}.1000.44200", URL_SAFE_NO_PAD.encode(" alice ")),
-        ),
-        ("expiry before auth_time", format!("v1.{subject}.5000.4000")),
-    ];
-    for (case, payload) in cases {
-        let value = sign_payload(&KEY, &payload);
-        assert_eq!(
-            verify(&KEY, &value, at(1_000)),
-            Err(Rejected::Malformed),
-            "{case}"
-        );
-    }
-    // The same helper on a well-formed payload does verify, so the cases above fail for
-    // their content, not for the way they were signed.
-    let good = sign_payload(&KEY, &format!("v1.{subject}.1000.44200"));
-    assert_eq!(verify(&KEY, &good, at(1_000)), Ok(alice(1_000)));
-}
+use super::session::{cookies, delivers_grant, handles, set_cookie};
 
 #[test]
 fn cookies_are_found_across_headers_and_pairs() {
@@ -172,6 +22,37 @@ fn cookies_are_found_across_headers_and_pairs() {
 }
 
 #[test]
+fn only_well_formed_session_handles_are_looked_up() {
+    let session = mint(TokenKind::Session).unwrap();
+    let access = mint(TokenKind::AccessToken).unwrap();
+    let mut headers = HeaderMap::new();
+    let cookie = format!(
+        "portcullis_session=garbage; portcullis_session={}; portcullis_session={}",
+        access.expose_secret(),
+        session.expose_secret()
+    );
+    headers.insert("cookie", cookie.parse().unwrap());
+    let found: Vec<_> = handles(&headers, "portcullis_session").collect();
+    assert_eq!(found, [session.lookup_key()]);
+}
+
+#[test]
+fn at_most_four_session_handles_are_looked_up() {
+    let cookie = (0..10)
+        .map(|_| {
+            format!(
+                "portcullis_session={}",
+                mint(TokenKind::Session).unwrap().expose_secret()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut headers = HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    assert_eq!(handles(&headers, "portcullis_session").count(), 4);
+}
+
+#[test]
 fn set_cookie_attributes() {
     assert_eq!(
         set_cookie("portcullis_session", "v", Some(43_200), "Lax", true),
@@ -183,8 +64,10 @@ fn set_cookie_attributes() {
     );
 }
 
+#[cfg(feature = "ui")]
 #[test]
 fn random_bytes_differ() {
+    use super::pages::random_bytes;
     assert_ne!(random_bytes().unwrap(), random_bytes().unwrap());
 }
 
@@ -198,6 +81,82 @@ fn interaction_urls_encode_the_id() {
         interaction_url("/sign-in?theme=dark", "a&b"),
         "/sign-in?theme=dark&interaction=a%26b"
     );
+}
+
+fn redirect(location: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+        .headers_mut()
+        .insert("location", location.parse().unwrap());
+    response
+}
+
+fn page(status: StatusCode, body: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_owned()));
+    *response.status_mut() = status;
+    response
+}
+
+#[test]
+fn only_answers_that_hand_out_a_grant_count() {
+    let cases: [(&str, Response<Bytes>, bool); 10] = [
+        (
+            "code in the query",
+            redirect("https://app.example/cb?code=pc_ac_x&state=s&iss=https%3A%2F%2Fid.example"),
+            true,
+        ),
+        (
+            "token in the fragment",
+            redirect("https://app.example/cb#access_token=pc_at_x&token_type=Bearer"),
+            true,
+        ),
+        (
+            "id_token in the fragment",
+            redirect("https://app.example/cb#id_token=e30.e30.sig"),
+            true,
+        ),
+        (
+            "error in the query",
+            redirect("https://app.example/cb?error=access_denied&state=s"),
+            false,
+        ),
+        (
+            "error in the fragment",
+            redirect("https://app.example/cb#error=login_required"),
+            false,
+        ),
+        (
+            "a login page",
+            redirect("/oauth/login?interaction=pc_pa_x"),
+            false,
+        ),
+        (
+            "form post with a code",
+            page(
+                StatusCode::OK,
+                "<input type=\"hidden\" name=\"code\" value=\"pc_ac_x\">",
+            ),
+            true,
+        ),
+        (
+            "form post with an error",
+            page(
+                StatusCode::OK,
+                "<input type=\"hidden\" name=\"error\" value=\"access_denied\">",
+            ),
+            false,
+        ),
+        (
+            "an error page",
+            page(StatusCode::BAD_REQUEST, "name=\"code\""),
+            false,
+        ),
+        ("an empty 200", page(StatusCode::OK, ""), false),
+    ];
+    for (case, response, expected) in cases {
+        assert_eq!(delivers_grant(&response), expected, "{case}");
+    }
 }
 
 #[cfg(feature = "ui")]
