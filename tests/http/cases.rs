@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::Adapter;
 use super::fixture::*;
 pub use super::interop::*;
+pub use super::oidc::*;
 
 fn assert_no_store(response: &reqwest::Response) {
     assert_eq!(

@@ -5,17 +5,20 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use portcullis_endpoints::Provider;
-use portcullis_grants::{Authenticator, BoxError, ManualClock};
+use portcullis_endpoints::{Provider, ProviderBuilder};
+use portcullis_grants::{Authenticator, BoxError, ClaimsSource, ManualClock};
+use portcullis_registry::ScopeSet;
 use portcullis_registry::{ClientKind, NewClient, Scope, ScopeCatalog, ScopeDefinition};
 use portcullis_resource::{Resource, StoreValidator};
 use portcullis_store::{ClientStore, MemoryStore, ScopeStore};
 use portcullis_tokens::Subject;
 use serde_json::Value;
+use serde_json::{Map, json};
 
 use super::{Adapter, Server};
 
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub const SIGNED_OUT: &str = "http://127.0.0.1:9/signed-out";
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";
 /// RFC 7636 Appendix B.
@@ -35,6 +38,31 @@ impl Authenticator for OneUser {
     ) -> Result<Option<Subject>, BoxError> {
         Ok((username == USER && password == PASSWORD)
             .then(|| Subject::new("user-alice").expect("subject")))
+    }
+}
+
+/// alice's profile, released by scope (OpenID Connect Core §5.4).
+struct Directory;
+
+#[async_trait]
+impl ClaimsSource for Directory {
+    async fn claims(
+        &self,
+        subject: &Subject,
+        scopes: &ScopeSet,
+    ) -> Result<Map<String, Value>, BoxError> {
+        let mut claims = Map::new();
+        if subject.as_str() == "user-alice" {
+            if scopes.contains("profile") {
+                claims.insert("name".into(), json!("Alice Example"));
+                claims.insert("preferred_username".into(), json!("alice"));
+            }
+            if scopes.contains("email") {
+                claims.insert("email".into(), json!("alice@example.com"));
+                claims.insert("email_verified".into(), json!(true));
+            }
+        }
+        Ok(claims)
     }
 }
 
@@ -74,6 +102,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn start<A: Adapter>() -> Fixture {
+        Fixture::start_with::<A>(|builder| builder).await
+    }
+
+    /// A fixture whose provider gets extra settings (signing keys, JWT access tokens…).
+    pub async fn start_with<A: Adapter>(
+        configure: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
+    ) -> Fixture {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let store = Arc::new(MemoryStore::new());
@@ -88,11 +123,11 @@ impl Fixture {
                 .expect("scope stored");
             catalog.insert(definition).expect("catalog");
         }
-        let provider = Provider::builder(base.clone(), store.clone())
+        let builder = Provider::builder(base.clone(), store.clone())
             .clock(clock.clone())
             .authenticator(OneUser)
-            .build()
-            .expect("a valid provider");
+            .claims(Directory);
+        let provider = configure(builder).build().expect("a valid provider");
         let register = |new: NewClient| {
             let issued = new.build(&catalog).expect("a valid client");
             let registered = Registered {
@@ -104,6 +139,7 @@ impl Fixture {
         let (web_client, web) = register(
             NewClient::new("Web app", ClientKind::Web)
                 .redirect_uri(REDIRECT)
+                .post_logout_redirect_uri(SIGNED_OUT)
                 .all_scopes(),
         );
         let (spa_client, spa) = register(

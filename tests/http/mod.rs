@@ -14,6 +14,7 @@
 pub mod cases;
 pub mod fixture;
 pub mod interop;
+pub mod oidc;
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -100,6 +101,14 @@ macro_rules! suite {
             api_refresh_token_is_not_an_access_token,
             interop_oauth2_client_credentials,
             interop_oauth2_code_pkce_refresh_revoke,
+            oidc_rp_journey_es256,
+            oidc_rp_journey_eddsa,
+            oidc_rp_journey_rs256,
+            oidc_key_rotation,
+            oidc_id_token_negative_cases,
+            oidc_userinfo_token_in_query_refused,
+            oidc_logout_unregistered_redirect_refused,
+            oidc_discovery_documents,
         );
     };
     (@cases $adapter:ty; $($case:ident),+ $(,)?) => {

@@ -3,35 +3,17 @@
 //! back.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use portcullis_endpoints::Provider;
+use portcullis_endpoints::{Endpoint, Provider};
 
 use crate::convert;
-
-/// Which endpoint a route calls.
-#[derive(Debug, Clone, Copy)]
-enum Endpoint {
-    Authorize,
-    Token,
-    Revoke,
-    Introspect,
-    #[cfg(feature = "ui")]
-    Login,
-    #[cfg(feature = "ui")]
-    Consent,
-}
 
 /// Mounts `provider`'s endpoints at [`Provider::paths`], for
 /// [`App::configure`](actix_web::App::configure) at the root of the app (the paths are
 /// absolute: the authorization endpoint redirects to `paths().login` as given):
 ///
-/// | path (default) | endpoint |
-/// |---|---|
-/// | `/oauth/authorize` | [`Provider::authorize_http`] |
-/// | `/oauth/token` | [`Provider::token`] |
-/// | `/oauth/revoke` | [`Provider::revoke`] |
-/// | `/oauth/introspect` | [`Provider::introspect`] |
-/// | `/oauth/login` (feature `ui`) | `Provider::login_page` |
-/// | `/oauth/consent` (feature `ui`) | `Provider::consent_page` |
+/// every route of [`Provider::routes`] (authorize, token, revoke, introspect, JWKS,
+/// UserInfo, end session, both discovery documents and, with feature `ui`, the login and
+/// consent pages), each answered by [`Provider::handle`].
 ///
 /// Every method is routed to the endpoint, so a wrong one gets the endpoint's own answer
 /// (405 with `Allow` and an RFC 6749 §5.2 JSON body) rather than actix-web's bare 405.
@@ -46,7 +28,7 @@ enum Endpoint {
 ///
 /// ```no_run
 /// # use actix_web::{App, HttpServer};
-/// # use portcullis_endpoints::Provider;
+/// # use portcullis_endpoints::{Endpoint, Provider};
 /// # use std::sync::Arc;
 /// # async fn run() -> std::io::Result<()> {
 /// let provider = Provider::builder("http://127.0.0.1:8080", Arc::new(portcullis_store::MemoryStore::new()))
@@ -60,18 +42,7 @@ enum Endpoint {
 /// ```
 pub fn configure(provider: Provider) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |config: &mut web::ServiceConfig| {
-        let paths = provider.paths();
-        let routes = [
-            (&paths.authorize, Endpoint::Authorize),
-            (&paths.token, Endpoint::Token),
-            (&paths.revoke, Endpoint::Revoke),
-            (&paths.introspect, Endpoint::Introspect),
-            #[cfg(feature = "ui")]
-            (&paths.login, Endpoint::Login),
-            #[cfg(feature = "ui")]
-            (&paths.consent, Endpoint::Consent),
-        ];
-        for (path, endpoint) in routes {
+        for (path, endpoint) in provider.routes() {
             let provider = provider.clone();
             config.service(web::resource(path.as_str()).to(
                 move |request: HttpRequest, payload: web::Payload| {
@@ -97,15 +68,5 @@ async fn serve(
         // actix-web parsed these parts with the grammar `http` checks: unreachable in practice.
         return HttpResponse::BadRequest().finish();
     };
-    let response = match endpoint {
-        Endpoint::Authorize => provider.authorize_http(request).await,
-        Endpoint::Token => provider.token(request).await,
-        Endpoint::Revoke => provider.revoke(request).await,
-        Endpoint::Introspect => provider.introspect(request).await,
-        #[cfg(feature = "ui")]
-        Endpoint::Login => provider.login_page(request).await,
-        #[cfg(feature = "ui")]
-        Endpoint::Consent => provider.consent_page(request).await,
-    };
-    convert::response(response)
+    convert::response(provider.handle(endpoint, request).await)
 }

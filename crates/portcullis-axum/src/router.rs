@@ -11,31 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::{Bytes, BytesMut};
 use http::StatusCode;
-use portcullis_endpoints::Provider;
-
-/// Which endpoint a route calls.
-#[derive(Debug, Clone, Copy)]
-enum Endpoint {
-    Authorize,
-    Token,
-    Revoke,
-    Introspect,
-    #[cfg(feature = "ui")]
-    Login,
-    #[cfg(feature = "ui")]
-    Consent,
-}
+use portcullis_endpoints::{Endpoint, Provider};
 
 /// A router serving the provider's endpoints at [`Provider::paths`]:
 ///
-/// | path (default) | endpoint |
-/// |---|---|
-/// | `/oauth/authorize` | [`Provider::authorize_http`] |
-/// | `/oauth/token` | [`Provider::token`] |
-/// | `/oauth/revoke` | [`Provider::revoke`] |
-/// | `/oauth/introspect` | [`Provider::introspect`] |
-/// | `/oauth/login` (feature `ui`) | `Provider::login_page` |
-/// | `/oauth/consent` (feature `ui`) | `Provider::consent_page` |
+/// every route of [`Provider::routes`] (authorize, token, revoke, introspect, JWKS,
+/// UserInfo, end session, both discovery documents and, with feature `ui`, the login and
+/// consent pages), each answered by [`Provider::handle`].
 ///
 /// Every method is routed to the endpoint, so a wrong one gets the endpoint's own answer
 /// (405 with `Allow` and an RFC 6749 §5.2 JSON body) rather than axum's bare 405.
@@ -56,18 +38,8 @@ pub fn router<S>(provider: Provider) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let paths = provider.paths().clone();
-    let routes = [
-        (paths.authorize, Endpoint::Authorize),
-        (paths.token, Endpoint::Token),
-        (paths.revoke, Endpoint::Revoke),
-        (paths.introspect, Endpoint::Introspect),
-        #[cfg(feature = "ui")]
-        (paths.login, Endpoint::Login),
-        #[cfg(feature = "ui")]
-        (paths.consent, Endpoint::Consent),
-    ];
-    routes
+    provider
+        .routes()
         .into_iter()
         .fold(Router::new(), |router, (path, endpoint)| {
             router.route(
@@ -88,17 +60,7 @@ async fn serve(provider: Provider, endpoint: Endpoint, request: Request) -> Resp
         return (StatusCode::BAD_REQUEST, "failed to read the request body").into_response();
     };
     let request = http::Request::from_parts(parts, body);
-    let response = match endpoint {
-        Endpoint::Authorize => provider.authorize_http(request).await,
-        Endpoint::Token => provider.token(request).await,
-        Endpoint::Revoke => provider.revoke(request).await,
-        Endpoint::Introspect => provider.introspect(request).await,
-        #[cfg(feature = "ui")]
-        Endpoint::Login => provider.login_page(request).await,
-        #[cfg(feature = "ui")]
-        Endpoint::Consent => provider.consent_page(request).await,
-    };
-    response.map(Body::from)
+    provider.handle(endpoint, request).await.map(Body::from)
 }
 
 /// Reads at most `limit + 1` bytes of `body`: enough for the endpoint to see that a body is
