@@ -72,20 +72,47 @@ where
     });
 }
 
-/// Generates one `#[test]` per conformance case for the store that `$make` builds.
-///
-/// `$make` is an expression callable as `FnOnce() -> impl Future<Output = S>` where
-/// `S: portcullis_store::Store`; it is evaluated once per test.
+/// Runs one case like [`run`], but `make` may decline: `None` means the backend is not
+/// available here and the case is skipped (the caller prints why). Backends that must not
+/// be skipped (in CI) should make `make` panic instead of answering `None`.
 ///
 /// ```
-/// mod memory {
-///     portcullis_store::conformance_tests!(|| async { portcullis_store::MemoryStore::new() });
+/// use portcullis_store::{conformance, MemoryStore};
+/// conformance::run_or_skip(|| async { Some(MemoryStore::new()) }, conformance::client_round_trip);
+/// ```
+pub fn run_or_skip<S, M, MF, C, CF>(make: M, case: C)
+where
+    S: Store,
+    M: FnOnce() -> MF,
+    MF: Future<Output = Option<S>>,
+    C: FnOnce(Arc<S>) -> CF,
+    CF: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the conformance kit");
+    runtime.block_on(async move {
+        if let Some(store) = make().await {
+            case(Arc::new(store)).await;
+        }
+    });
+}
+
+/// Calls the macro `$then` with `[$args…]` followed by the name of every conformance case,
+/// so a store crate can generate its own wrappers around the kit without copying the list.
+///
+/// ```
+/// macro_rules! count {
+///     ([] $($case:ident),+ $(,)?) => { [$(stringify!($case)),+].len() };
 /// }
+/// assert!(portcullis_store::conformance_cases!(count, []) >= 30);
 /// ```
 #[macro_export]
-macro_rules! conformance_tests {
-    ($make:expr) => {
-        $crate::conformance_tests!(@cases $make;
+macro_rules! conformance_cases {
+    ($($then:ident)::+, [$($args:tt)*]) => {
+        $($then)::+! {[$($args)*]
             client_round_trip,
             client_insert_conflict_writes_nothing,
             client_update_replaces_and_requires_existing,
@@ -123,15 +150,47 @@ macro_rules! conformance_tests {
             key_delete_refuses_the_active_key,
             key_activation_single_active_under_concurrency,
             sweep_removes_only_expired_records,
-        );
+        }
     };
-    (@cases $make:expr; $($case:ident),+ $(,)?) => {
+}
+
+/// Generates one `#[test]` per conformance case for the store that `$make` builds.
+///
+/// `$make` is an expression callable as `FnOnce() -> impl Future<Output = S>` where
+/// `S: portcullis_store::Store`; it is evaluated once per test. With `optional` before it,
+/// `$make` answers `Option<S>` and `None` skips the case (see [`run_or_skip`]).
+///
+/// ```
+/// mod memory {
+///     portcullis_store::conformance_tests!(|| async { portcullis_store::MemoryStore::new() });
+/// }
+/// mod maybe {
+///     portcullis_store::conformance_tests!(optional || async { Some(portcullis_store::MemoryStore::new()) });
+/// }
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    (optional $make:expr) => {
+        $crate::conformance_cases!($crate::conformance_tests, [@optional $make]);
+    };
+    ([@optional $make:expr] $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::conformance::run_or_skip($make, $crate::conformance::$case);
+            }
+        )+
+    };
+    ([@required $make:expr] $($case:ident),+ $(,)?) => {
         $(
             #[test]
             fn $case() {
                 $crate::conformance::run($make, $crate::conformance::$case);
             }
         )+
+    };
+    ($make:expr) => {
+        $crate::conformance_cases!($crate::conformance_tests, [@required $make]);
     };
 }
 

@@ -51,6 +51,7 @@ mod error;
 mod keys;
 mod memory;
 mod pending;
+mod routed;
 mod scope;
 mod session;
 mod sweep;
@@ -67,6 +68,10 @@ pub use error::{RecordFamily, StoreError};
 pub use keys::{KeyRecord, KeyStore};
 pub use memory::{MemoryLimits, MemoryStore};
 pub use pending::{PendingAuthorization, PendingAuthorizationStore};
+pub use routed::{
+    CodeClaim, CodeClaimStore, CodesInLongLived, CodesInShortLived, LongLivedStore, RoutedStore,
+    ShortLivedStore,
+};
 pub use scope::ScopeStore;
 pub use session::{SessionRecord, SessionStore};
 pub use sweep::SweepExpired;
