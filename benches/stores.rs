@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis_registry::{ClientId, ScopeSet};
 use portcullis_store::RoutedStore;
 use portcullis_store::{
-    FamilyId, MemoryStore, PendingAuthorization, Store, TokenRecord, TokenStatus,
+    FamilyId, MemoryLimits, MemoryStore, PendingAuthorization, Store, TokenRecord, TokenStatus,
 };
 use portcullis_store_redis::RedisStore;
 use portcullis_store_sql::{PostgresStore, SqliteStore};
@@ -55,8 +55,12 @@ fn pending(now: OffsetDateTime) -> PendingAuthorization {
 }
 
 async fn backends() -> Vec<(&'static str, Arc<dyn Store>)> {
-    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
-        vec![("memory", Arc::new(MemoryStore::new()))];
+    // Unbounded for the benchmark: criterion issues millions of tokens.
+    let memory = MemoryStore::with_limits(MemoryLimits {
+        tokens: usize::MAX,
+        ..MemoryLimits::default()
+    });
+    let mut stores: Vec<(&'static str, Arc<dyn Store>)> = vec![("memory", Arc::new(memory))];
     let path = std::env::temp_dir().join(format!("portcullis-bench-{}.db", std::process::id()));
     let sqlite = SqliteStore::connect(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
