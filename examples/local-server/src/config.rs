@@ -1,0 +1,105 @@
+//! Command-line flags and their environment variables: the contract of DESIGN §4.1.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// The longest authorization-code lifetime, in seconds (RFC 6749 §4.1.2: "a maximum
+/// authorization code lifetime of 10 minutes is RECOMMENDED").
+pub(crate) const MAX_CODE_TTL_SECS: u32 = 600;
+
+/// A complete OAuth 2.0 / OpenID Connect provider to run locally: SQLite by default,
+/// login and consent pages, an admin API.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "local-server", version, about, long_about = None)]
+pub(crate) struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PORTCULLIS_BIND", default_value = "127.0.0.1:8080")]
+    pub(crate) bind: SocketAddr,
+
+    /// Issuer identifier, exactly as it appears in `iss` (no trailing slash).
+    /// Default: `http://<bind>`.
+    #[arg(long, env = "PORTCULLIS_ISSUER")]
+    pub(crate) issuer: Option<String>,
+
+    /// Database URL: `sqlite://FILE?mode=rwc` (created on first start) or `postgres://…`.
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATABASE",
+        default_value = "sqlite://portcullis.db?mode=rwc",
+        hide_env_values = true
+    )]
+    pub(crate) database: String,
+
+    /// Bearer token for the admin API and console. Generated and printed once when absent.
+    #[arg(long, env = "PORTCULLIS_ADMIN_TOKEN", hide_env_values = true)]
+    pub(crate) admin_token: Option<String>,
+
+    /// Authorization-code lifetime in seconds (1 to 600).
+    #[arg(
+        long,
+        env = "PORTCULLIS_CODE_TTL_SECS",
+        default_value_t = MAX_CODE_TTL_SECS,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CODE_TTL_SECS))
+    )]
+    pub(crate) code_ttl_secs: u32,
+
+    /// Seed a demo user, scopes and one client of each type, and print how to use them.
+    #[arg(long, env = "PORTCULLIS_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) demo: bool,
+}
+
+impl Config {
+    /// The issuer: `--issuer`, or `http://<bind>`.
+    pub(crate) fn issuer(&self) -> String {
+        match &self.issuer {
+            Some(issuer) => issuer.clone(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_design_4_1() {
+        let config = Config::try_parse_from(["local-server"]).expect("defaults parse");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.issuer(), "http://127.0.0.1:8080");
+        assert_eq!(config.database, "sqlite://portcullis.db?mode=rwc");
+        assert_eq!(config.code_ttl_secs, 600);
+        assert!(config.admin_token.is_none());
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn code_ttl_above_600_is_refused() {
+        assert!(Config::try_parse_from(["local-server", "--code-ttl-secs", "601"]).is_err());
+        assert!(Config::try_parse_from(["local-server", "--code-ttl-secs", "0"]).is_err());
+        let config =
+            Config::try_parse_from(["local-server", "--code-ttl-secs", "60"]).expect("60 is fine");
+        assert_eq!(config.code_ttl_secs, 60);
+    }
+
+    #[test]
+    fn demo_is_a_plain_flag() {
+        let config = Config::try_parse_from(["local-server", "--demo"]).expect("parse");
+        assert!(config.demo);
+    }
+
+    #[test]
+    fn issuer_flag_wins() {
+        let config = Config::try_parse_from([
+            "local-server",
+            "--bind",
+            "127.0.0.1:9000",
+            "--issuer",
+            "http://localhost:9000",
+        ])
+        .expect("parse");
+        assert_eq!(config.issuer(), "http://localhost:9000");
+    }
+}
