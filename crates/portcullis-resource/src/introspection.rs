@@ -6,9 +6,9 @@
 //! of its own (`client_secret_basic`, RFC 6749 §2.3.1) and turns each active answer into an
 //! [`AccessToken`].
 
+use crate::remote::is_loopback;
 use std::fmt;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -527,18 +527,6 @@ pub enum IntrospectionConfigError {
         /// The underlying error.
         reason: String,
     },
-}
-
-/// Whether `url`'s host is loopback: `localhost`, `127.0.0.0/8` or `::1`.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value, as RFC 6749 §2.3.1 requires

@@ -5,8 +5,8 @@
 //! locally, without asking the provider about each one: only the JWK Set is fetched, once
 //! per cache lifetime and when a token names a key not yet seen (a key rotation).
 
+use crate::remote::is_loopback;
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -553,16 +553,4 @@ pub enum JwtConfigError {
         /// The underlying error.
         reason: String,
     },
-}
-
-/// Whether `url`'s host is loopback: `localhost`, `127.0.0.0/8` or `::1`.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
 }

@@ -34,6 +34,8 @@ mod guard;
 mod introspection;
 #[cfg(feature = "jwt")]
 mod jwt;
+#[cfg(any(feature = "introspection", feature = "jwt"))]
+mod remote;
 mod resource;
 mod store_validator;
 mod subject;
