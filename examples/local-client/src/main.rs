@@ -39,7 +39,13 @@ struct Cli {
     #[arg(long, env = "PORTCULLIS_CLIENT_CLIENT_ID", global = true)]
     client_id: Option<String>,
     /// The client secret (confidential clients; sent with HTTP Basic authentication).
-    #[arg(long, env = "PORTCULLIS_CLIENT_CLIENT_SECRET", global = true)]
+    /// Generated secrets are base64url and may start with `-`, so hyphens are accepted.
+    #[arg(
+        long,
+        env = "PORTCULLIS_CLIENT_CLIENT_SECRET",
+        global = true,
+        allow_hyphen_values = true
+    )]
     client_secret: Option<String>,
     /// The redirect URI (`login`); a loopback URI without a port gets an ephemeral one.
     #[arg(long, env = "PORTCULLIS_CLIENT_REDIRECT_URI", global = true)]
@@ -75,7 +81,7 @@ enum Command {
         #[arg(long)]
         username: String,
         /// The user's password.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         password: String,
     },
     /// Ask the provider about a token (RFC 7662).

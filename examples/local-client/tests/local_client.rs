@@ -311,14 +311,15 @@ fn every_grant_and_token_operation_against_local_server() {
     assert!(stderr.contains("invalid_token"), "{stderr}");
     assert!(stderr.contains("(HTTP 401)"), "{stderr}");
 
-    // A wrong secret: one clear line, exit code 1.
+    // A wrong secret: one clear line, exit code 1. It starts with `-`, as a generated
+    // base64url secret may: it must reach the server as a secret, not be read as a flag.
     let stderr = fails(&[
         "--issuer",
         issuer,
         "--client-id",
         "demo-m2m",
         "--client-secret",
-        "wrong",
+        "-wrong",
         "client-credentials",
     ]);
     assert!(
