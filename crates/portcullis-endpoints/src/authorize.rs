@@ -29,6 +29,7 @@ use crate::response::{PAGE_CSP, escape_html, html};
 use crate::{AuthorizeErrorCode, OAuthError, Provider, request};
 
 mod deliver;
+pub(crate) use deliver::form_action_source;
 
 #[cfg(test)]
 mod tests;
@@ -94,6 +95,10 @@ pub struct Interaction {
     pub consent_required: bool,
     /// After this instant the interaction is gone and [`Provider::complete`] fails.
     pub expires_at: OffsetDateTime,
+    /// Where the answer goes: the validated redirect URI. A page whose form leads there
+    /// (consent answers `303` to it) must allow its origin in its CSP `form-action`,
+    /// which browsers also apply to redirects after a submission.
+    pub redirect_uri: String,
 }
 
 impl std::fmt::Debug for Interaction {
@@ -106,6 +111,7 @@ impl std::fmt::Debug for Interaction {
             .field("login_required", &self.login_required)
             .field("consent_required", &self.consent_required)
             .field("expires_at", &self.expires_at)
+            .field("redirect_uri", &self.redirect_uri)
             .finish()
     }
 }
@@ -413,6 +419,7 @@ impl Provider {
             login_required: has(Prompt::Login) || has(Prompt::SelectAccount),
             consent_required: has(Prompt::Consent),
             expires_at: pending.expires_at,
+            redirect_uri: pending.redirect_uri,
         }))
     }
 
@@ -519,6 +526,7 @@ impl Provider {
         if consent_required {
             prompt.insert(Prompt::Consent);
         }
+        let redirect_uri = request.redirect_uri.clone();
         let pending = PendingAuthorization {
             handle: handle.lookup_key(),
             client_id: request.client_id.clone(),
@@ -553,6 +561,7 @@ impl Provider {
             login_required,
             consent_required,
             expires_at,
+            redirect_uri,
         })
     }
 

@@ -98,7 +98,7 @@ pub(super) fn form_post_csp(redirect_uri: &str) -> String {
 
 /// The CSP source for the redirect URI: its origin, or its scheme for a private-use URI
 /// (RFC 8252 §7.1), or `'none'` if it does not parse.
-fn form_action_source(redirect_uri: &str) -> String {
+pub(crate) fn form_action_source(redirect_uri: &str) -> String {
     match url::Url::parse(redirect_uri) {
         Ok(url) => match url.origin() {
             url::Origin::Tuple(..) => url.origin().ascii_serialization(),

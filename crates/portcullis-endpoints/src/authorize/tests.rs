@@ -91,6 +91,7 @@ fn interaction_debug_redacts_the_handle() {
         login_required: true,
         consent_required: true,
         expires_at: OffsetDateTime::UNIX_EPOCH,
+        redirect_uri: "https://web.example/cb".into(),
     };
     let debug = format!("{interaction:?}");
     assert!(!debug.contains("secret-handle"), "{debug}");

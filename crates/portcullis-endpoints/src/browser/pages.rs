@@ -166,7 +166,8 @@ impl Provider {
         let scopes = self.describe(&interaction).await;
         let switch_user = interaction_url(&self.paths().login, &interaction.id);
         let body = consent_form(&interaction, &user, &csrf.value, &scopes, &switch_user);
-        self.with_csrf_cookie(html(StatusCode::OK, body, PAGE_CSP), &csrf)
+        let csp = consent_csp(&interaction.redirect_uri);
+        self.with_csrf_cookie(html(StatusCode::OK, body, &csp), &csrf)
     }
 
     async fn submit_consent(&self, request: &Request<Bytes>) -> Response<Bytes> {
@@ -350,6 +351,19 @@ struct CsrfToken {
 }
 
 /// The browser's CSRF cookie if it has a well-formed one, else a new random token.
+/// The consent page's policy: [`PAGE_CSP`], except that its form may also lead to the
+/// redirect URI's origin, since the answer is a `303` there and browsers apply
+/// `form-action` to redirects that follow a submission.
+pub(super) fn consent_csp(redirect_uri: &str) -> String {
+    PAGE_CSP.replace(
+        "form-action 'self'",
+        &format!(
+            "form-action 'self' {}",
+            crate::authorize::form_action_source(redirect_uri)
+        ),
+    )
+}
+
 fn page_token(headers: &HeaderMap) -> Result<CsrfToken, TokenError> {
     if let Some(existing) =
         session::cookies(headers, Provider::CSRF_COOKIE).find(|value| well_formed(value))

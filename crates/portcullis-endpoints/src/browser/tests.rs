@@ -5,6 +5,7 @@ use http::{HeaderMap, Response, StatusCode};
 use portcullis_tokens::{TokenKind, mint};
 
 use super::interaction_url;
+use super::pages::consent_csp;
 use super::session::{cookies, delivers_grant, handles, set_cookie};
 
 #[test]
@@ -167,4 +168,22 @@ fn constant_time_eq_compares_exactly() {
     assert!(!constant_time_eq(b"abc", b"abd"));
     assert!(!constant_time_eq(b"abc", b"ab"));
     assert!(constant_time_eq(b"", b""));
+}
+
+/// Browsers apply the consent page's `form-action` to the `303` that follows the decision
+/// (found by the Chromium tests of local-server): the redirect URI's origin must be allowed.
+#[test]
+fn the_consent_page_may_lead_to_the_redirect_uri() {
+    let csp = consent_csp("http://127.0.0.1:8400/callback?x=1");
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:8400;")
+            || csp.ends_with("form-action 'self' http://127.0.0.1:8400"),
+        "{csp}"
+    );
+    let native = consent_csp("com.example.app:/oauth2redirect");
+    assert!(
+        native.contains("form-action 'self' com.example.app:"),
+        "{native}"
+    );
+    assert!(consent_csp("not a uri").contains("form-action 'self' 'none'"));
 }
