@@ -61,7 +61,6 @@ impl Admin {
     }
 
     /// The provider administered.
-    #[allow(dead_code)] // A seam for the admin console (issue 8), which renders its URLs.
     pub(crate) fn provider(&self) -> &Provider {
         &self.provider
     }

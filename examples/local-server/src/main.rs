@@ -12,6 +12,7 @@
 mod admin;
 mod api;
 mod config;
+mod console;
 mod demo;
 mod logging;
 mod server;

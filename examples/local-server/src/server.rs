@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::admin::{self, Admin, AdminError, AdminToken};
 use crate::config::Config;
+use crate::console;
 use crate::demo;
 use crate::logging::{self, BodyLimit};
 use crate::users::{UserError, Users};
@@ -153,7 +154,8 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
 fn app(provider: &Provider, admin: Admin, token: AdminToken, users: Users) -> Router {
     Router::new()
         .merge(portcullis_axum::router(provider.clone()))
-        .merge(admin::router(admin, token))
+        .merge(admin::router(admin.clone(), token.clone()))
+        .merge(console::router(admin, token))
         .merge(crate::api::router(provider, users))
         .layer(middleware::from_fn_with_state(
             BodyLimit(provider.max_body_bytes()),
@@ -175,6 +177,7 @@ fn banner(
          \x20 issuer:      {issuer}\n\
          \x20 discovery:   {issuer}{discovery}\n\
          \x20 database:    {backend} ({database})\n\
+         \x20 admin:       {issuer}/admin (console; sign in with the admin token)\n\
          \x20 admin API:   {issuer}/admin/clients (Authorization: Bearer <admin token>)\n",
         discovery = provider.openid_configuration_path(),
         database = redact(database),

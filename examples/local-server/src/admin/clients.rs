@@ -461,7 +461,6 @@ impl Admin {
     }
 
     /// Disables (or re-enables) the client `id`: the console's **Revoked** toggle.
-    #[allow(dead_code)] // A seam for the admin console (issue 8).
     pub(crate) async fn set_revoked(&self, id: &str, revoked: bool) -> Result<Client, AdminError> {
         let input = ClientInput {
             revoked: Some(revoked),
