@@ -12,6 +12,7 @@
 )]
 
 mod admin_api;
+mod console;
 mod demo;
 mod login;
 mod postgres;
