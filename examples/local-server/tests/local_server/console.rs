@@ -360,6 +360,36 @@ async fn pages_are_not_cached_or_framed_and_show_the_api_messages() {
         stored["roles"],
         json!([{"role": "reader"}, {"role": "writer", "division": "emea"}])
     );
+    // Rotate secret: the new one is shown once and works, the old one stops working.
+    let response = browser
+        .post(server.url(&format!("/admin/console/clients/{client_id}/secret")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("rotate");
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("html");
+    let marker = "id=\"client-secret\" value=\"";
+    let start = html.find(marker).expect("a new secret") + marker.len();
+    let rotated = html[start..start + html[start..].find('"').expect("end")].to_owned();
+    assert_ne!(rotated, secret);
+    let grant = [
+        ("grant_type", "client_credentials"),
+        ("scope", "view:users"),
+    ];
+    let (status, _) = server
+        .form("/oauth/token", (&client_id, &secret), &grant)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret is refused"
+    );
+    let (status, _) = server
+        .form("/oauth/token", (&client_id, &rotated), &grant)
+        .await;
+    assert_eq!(status, StatusCode::OK, "the new secret works");
+
     for path in [
         "/admin/console/clients".to_owned(),
         format!("/admin/console/clients/{client_id}"),
@@ -374,5 +404,6 @@ async fn pages_are_not_cached_or_framed_and_show_the_api_messages() {
             .await
             .expect("html");
         assert!(!html.contains(&secret), "{path} shows no secret");
+        assert!(!html.contains(&rotated), "{path} shows no secret");
     }
 }
