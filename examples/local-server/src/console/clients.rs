@@ -17,7 +17,7 @@ use crate::admin::AdminError;
 pub(crate) async fn list(State(console): State<Console>, headers: HeaderMap) -> Response {
     let session = match console.signed_in(&headers) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     match console.admin.list_clients().await {
         Ok(clients) => pages::render(
@@ -36,7 +36,7 @@ pub(crate) async fn list(State(console): State<Console>, headers: HeaderMap) -> 
 pub(crate) async fn new_form(State(console): State<Console>, headers: HeaderMap) -> Response {
     let session = match console.signed_in(&headers) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     form_page(
         &console,
@@ -71,7 +71,7 @@ pub(crate) async fn create(
     let form = Form::parse(&body);
     let session = match console.checked(&headers, &form) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let typed = ClientForm::from_form(&form);
     let input = match typed.to_input() {
@@ -140,7 +140,7 @@ async fn client_page(
 ) -> Response {
     let session = match console.signed_in(headers) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let (client, urls) = match (
         console.admin.get_client(id).await,
@@ -183,7 +183,7 @@ pub(crate) async fn set_revoked(
     let form = Form::parse(&body);
     let session = match console.checked(&headers, &form) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let revoked = match form.get("revoked") {
         "true" => true,
@@ -213,7 +213,7 @@ pub(crate) async fn rotate_secret(
     let form = Form::parse(&body);
     let session = match console.checked(&headers, &form) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     match console.admin.rotate_secret(&id).await {
         Ok(issued) => pages::render(

@@ -23,7 +23,7 @@ pub(crate) async fn scopes(State(console): State<Console>, headers: HeaderMap) -
             )
             .await
         }
-        Err(answer) => answer,
+        Err(answer) => *answer,
     }
 }
 
@@ -59,7 +59,7 @@ pub(crate) async fn add_scope(
     let typed = Form::parse(&body);
     let session = match console.checked(&headers, &typed) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     match console.admin.create_scope(form::scope_input(&typed)).await {
         Ok(_) => pages::see_other("/admin/console/scopes", &[]),
@@ -85,7 +85,7 @@ pub(crate) async fn users(State(console): State<Console>, headers: HeaderMap) ->
             )
             .await
         }
-        Err(answer) => answer,
+        Err(answer) => *answer,
     }
 }
 
@@ -123,7 +123,7 @@ pub(crate) async fn add_user(
     let typed = Form::parse(&body);
     let session = match console.checked(&headers, &typed) {
         Ok(session) => session,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     match console.admin.create_user(form::new_user(&typed)).await {
         Ok(_) => pages::see_other("/admin/console/users", &[]),

@@ -60,7 +60,7 @@ impl Sessions {
             let oldest = open
                 .iter()
                 .min_by_key(|(_, session)| session.expires)
-                .map(|(key, _)| key.clone());
+                .map(|(key, _)| *key);
             if let Some(oldest) = oldest {
                 open.remove(&oldest);
             }

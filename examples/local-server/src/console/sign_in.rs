@@ -16,25 +16,29 @@ pub(crate) const HOME: &str = "/admin/console/clients";
 
 impl Console {
     /// The session of a signed-in administrator, or a redirect to the sign-in page.
-    pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Result<Session, Response> {
+    pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Result<Session, Box<Response>> {
         self.sessions
             .find(headers)
-            .ok_or_else(|| pages::see_other("/admin", &[]))
+            .ok_or_else(|| Box::new(pages::see_other("/admin", &[])))
     }
 
     /// The session, when the submitted `form` carries its CSRF token; else the answer to
     /// send (sign in first, or a `403` page for a forged or stale form).
-    pub(crate) fn checked(&self, headers: &HeaderMap, form: &Form) -> Result<Session, Response> {
+    pub(crate) fn checked(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+    ) -> Result<Session, Box<Response>> {
         let session = self.signed_in(headers)?;
         if session.csrf_matches(form.get("csrf")) {
             Ok(session)
         } else {
-            Err(pages::message(
+            Err(Box::new(pages::message(
                 StatusCode::FORBIDDEN,
                 "Form expired",
                 "This form is from an older page or another site. Reload the page and try again.",
                 Some(&session.csrf),
-            ))
+            )))
         }
     }
 }
@@ -138,7 +142,7 @@ pub(crate) async fn sign_out(
 ) -> Response {
     let form = Form::parse(&body);
     if let Err(answer) = console.checked(&headers, &form) {
-        return answer;
+        return *answer;
     }
     console.sessions.close(&headers);
     pages::see_other(
