@@ -272,17 +272,30 @@ impl ClientKind {
     ///
     /// Public clients may not use client credentials or password (RFC 6749 §4.3.2, §4.4.2:
     /// both need client authentication). Implicit is only for web, spa and native clients.
-    /// Machine clients have no user and no redirect URIs, so they may use client credentials
-    /// (and nothing that needs a redirect or a password).
+    /// The device grant (RFC 8628) suits input-constrained devices, public (native) or
+    /// confidential (web). Machine clients have no user and no redirect URIs, so they may use
+    /// client credentials and the grants that bring their own subject (token exchange, JWT
+    /// and SAML 2.0 bearer assertions), and nothing that needs a redirect or a password.
     #[must_use]
     pub fn permits_grant(self, grant: GrantType) -> bool {
         use GrantType as G;
         match self {
             Self::Web => true,
-            Self::Spa | Self::Native => {
+            Self::Native => matches!(
+                grant,
+                G::AuthorizationCode | G::Implicit | G::RefreshToken | G::DeviceCode
+            ),
+            Self::Spa => {
                 matches!(grant, G::AuthorizationCode | G::Implicit | G::RefreshToken)
             }
-            Self::Machine => matches!(grant, G::ClientCredentials | G::RefreshToken),
+            Self::Machine => matches!(
+                grant,
+                G::ClientCredentials
+                    | G::RefreshToken
+                    | G::TokenExchange
+                    | G::JwtBearer
+                    | G::Saml2Bearer
+            ),
             Self::ResourceOwner => matches!(
                 grant,
                 G::AuthorizationCode | G::RefreshToken | G::ClientCredentials | G::Password
@@ -318,6 +331,19 @@ pub enum GrantType {
     /// Resource owner password credentials (RFC 6749 §4.3): never a default except for
     /// [`ClientKind::ResourceOwner`].
     Password,
+    /// Device authorization (RFC 8628 §3.4): `urn:ietf:params:oauth:grant-type:device_code`.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    /// Token exchange (RFC 8693 §2.1): `urn:ietf:params:oauth:grant-type:token-exchange`.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
+    /// JWT bearer assertion (RFC 7523 §2.1): `urn:ietf:params:oauth:grant-type:jwt-bearer`.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
+    /// SAML 2.0 bearer assertion (RFC 7522 §2.1):
+    /// `urn:ietf:params:oauth:grant-type:saml2-bearer`.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:saml2-bearer")]
+    Saml2Bearer,
 }
 
 wire_names!(GrantType, "grant type", {
@@ -326,7 +352,26 @@ wire_names!(GrantType, "grant type", {
     RefreshToken => "refresh_token",
     ClientCredentials => "client_credentials",
     Password => "password",
+    DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+    TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+    JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    Saml2Bearer => "urn:ietf:params:oauth:grant-type:saml2-bearer",
 });
+
+impl GrantType {
+    /// Every grant type, in the order consoles list them.
+    pub const ALL: [GrantType; 9] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::Implicit,
+        GrantType::DeviceCode,
+        GrantType::TokenExchange,
+        GrantType::JwtBearer,
+        GrantType::Saml2Bearer,
+    ];
+}
 
 impl GrantType {
     /// Whether the grant sends the user agent back to a redirect URI (authorization code and

@@ -354,6 +354,7 @@ impl NewClient {
         if grant_types.contains(&GrantType::RefreshToken)
             && !grant_types.contains(&GrantType::AuthorizationCode)
             && !grant_types.contains(&GrantType::Password)
+            && !grant_types.contains(&GrantType::DeviceCode)
         {
             report(
                 Field::GrantTypes,

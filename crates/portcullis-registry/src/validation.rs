@@ -100,7 +100,7 @@ pub enum FieldErrorReason {
         kind: ClientKind,
     },
     /// `refresh_token` without a grant that issues refresh tokens.
-    #[error("refresh_token requires authorization_code or password")]
+    #[error("refresh_token requires authorization_code, password or the device code grant")]
     RefreshWithoutIssuingGrant,
     /// No redirect URI although a grant needs one.
     #[error("at least one redirect uri is required for authorization_code and implicit")]

@@ -13,13 +13,7 @@ const ALL_KINDS: [ClientKind; 5] = [
     ClientKind::ResourceOwner,
 ];
 
-const ALL_GRANTS: [GrantType; 5] = [
-    GrantType::AuthorizationCode,
-    GrantType::Implicit,
-    GrantType::RefreshToken,
-    GrantType::ClientCredentials,
-    GrantType::Password,
-];
+const ALL_GRANTS: [GrantType; 9] = GrantType::ALL;
 
 const ALL_METHODS: [TokenEndpointAuthMethod; 3] = [
     TokenEndpointAuthMethod::ClientSecretBasic,
@@ -129,10 +123,14 @@ fn wire_names_are_the_documented_ones() {
         grants,
         [
             "authorization_code",
-            "implicit",
             "refresh_token",
             "client_credentials",
-            "password"
+            "password",
+            "implicit",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:saml2-bearer",
         ]
     );
     let methods: Vec<&str> = ALL_METHODS.iter().map(|m| m.as_str()).collect();
@@ -160,8 +158,7 @@ fn unknown_wire_names_are_rejected() {
             .is_err()
     );
     assert!(
-        serde_json::from_str::<GrantType>("\"urn:ietf:params:oauth:grant-type:device_code\"")
-            .is_err()
+        serde_json::from_str::<GrantType>("\"urn:ietf:params:oauth:grant-type:unknown\"").is_err()
     );
 }
 
@@ -395,4 +392,79 @@ fn lifetime_constants() {
     assert!(REFRESH_TOKEN_LIFETIME_SECS.contains(&DEFAULT_REFRESH_TOKEN_LIFETIME_SECS));
     assert_eq!(DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, 14 * 24 * 3600);
     const { assert!(DEFAULT_REFRESH_TOKEN_LIFETIME_SECS >= DEFAULT_ACCESS_TOKEN_LIFETIME_SECS) };
+}
+
+/// Extension grants are named by their URNs (RFC 8628 §3.4, RFC 8693 §2.1, RFC 7523 §2.1,
+/// RFC 7522 §2.1) on the wire, in JSON, and in the admin API.
+#[test]
+fn extension_grants_use_their_urns() {
+    let cases = [
+        (
+            GrantType::DeviceCode,
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ),
+        (
+            GrantType::TokenExchange,
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        (
+            GrantType::JwtBearer,
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        ),
+        (
+            GrantType::Saml2Bearer,
+            "urn:ietf:params:oauth:grant-type:saml2-bearer",
+        ),
+    ];
+    for (grant, urn) in cases {
+        assert_eq!(grant.as_str(), urn);
+        assert_eq!(urn.parse::<GrantType>().unwrap(), grant);
+        assert_eq!(serde_json::to_value(grant).unwrap(), urn);
+        assert_eq!(
+            serde_json::from_value::<GrantType>(urn.into()).unwrap(),
+            grant
+        );
+    }
+}
+
+/// Who may hold an extension grant: the device grant needs a user at a device (native or
+/// web clients); assertion and exchange grants bring their own subject (machine or web).
+#[test]
+fn extension_grants_by_kind() {
+    use GrantType::*;
+    let cases: [(ClientKind, &[GrantType], &[GrantType]); 5] = [
+        (
+            ClientKind::Web,
+            &[DeviceCode, TokenExchange, JwtBearer, Saml2Bearer],
+            &[],
+        ),
+        (
+            ClientKind::Native,
+            &[DeviceCode],
+            &[TokenExchange, JwtBearer, Saml2Bearer],
+        ),
+        (
+            ClientKind::Spa,
+            &[],
+            &[DeviceCode, TokenExchange, JwtBearer, Saml2Bearer],
+        ),
+        (
+            ClientKind::Machine,
+            &[TokenExchange, JwtBearer, Saml2Bearer],
+            &[DeviceCode],
+        ),
+        (
+            ClientKind::ResourceOwner,
+            &[],
+            &[DeviceCode, TokenExchange, JwtBearer, Saml2Bearer],
+        ),
+    ];
+    for (kind, permitted, refused) in cases {
+        for grant in permitted {
+            assert!(kind.permits_grant(*grant), "{kind} may have {grant}");
+        }
+        for grant in refused {
+            assert!(!kind.permits_grant(*grant), "{kind} may not have {grant}");
+        }
+    }
 }
