@@ -274,5 +274,128 @@ impl KeySet {
     }
 }
 
+/// The public keys of an issuer the provider trusts but does not own: a JWK Set (RFC 7517
+/// §5) published by another authorization server or assertion issuer, for verifying the JWTs
+/// it signs (RFC 7523 assertions, foreign subject tokens in RFC 8693 token exchange).
+///
+/// Keys keep their issuer's `kid`, whatever its form ([`PublicKey::from_foreign_jwk`]).
+/// [`from_jwks`](PublicKeySet::from_jwks) skips members it cannot use (other key types,
+/// encryption keys), as RFC 7517 §5 asks, but refuses a set with no usable key.
+///
+/// ```
+/// use portcullis_tokens::{JwtExpectations, PublicKeySet, SigningAlgorithm, SigningKey};
+/// use serde_json::{json, Value};
+/// use time::OffsetDateTime;
+///
+/// let theirs = SigningKey::generate(SigningAlgorithm::ES256)?;
+/// let jwks = json!({"keys": [
+///     theirs.public_key().jwk(),
+///     {"kty": "oct", "k": "c2VjcmV0"},
+/// ]});
+/// let trusted = PublicKeySet::from_jwks(&jwks)?;
+/// assert_eq!(trusted.keys().len(), 1);
+///
+/// let now = OffsetDateTime::now_utc();
+/// let jwt = theirs.sign(None, &json!({"iss": "https://idp.example", "exp": now.unix_timestamp() + 60}))?;
+/// let claims: Value = trusted.verify(&jwt, &JwtExpectations::new("https://idp.example", now))?;
+/// assert_eq!(claims["iss"], "https://idp.example");
+/// # Ok::<(), portcullis_tokens::TokenError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeySet {
+    keys: Vec<PublicKey>,
+}
+
+impl PublicKeySet {
+    /// A set of these keys.
+    ///
+    /// ```
+    /// use portcullis_tokens::{PublicKeySet, SigningAlgorithm, SigningKey};
+    /// let key = SigningKey::generate(SigningAlgorithm::EdDSA)?;
+    /// let set = PublicKeySet::new([key.public_key().clone()]);
+    /// assert!(set.find(key.kid()).is_some());
+    /// # Ok::<(), portcullis_tokens::TokenError>(())
+    /// ```
+    pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> PublicKeySet {
+        PublicKeySet {
+            keys: keys.into_iter().collect(),
+        }
+    }
+
+    /// Reads a JWK Set document `{"keys": [...]}`, keeping every supported signature key and
+    /// skipping the others.
+    ///
+    /// ```
+    /// use portcullis_tokens::PublicKeySet;
+    /// assert!(PublicKeySet::from_jwks(&serde_json::json!({"keys": []})).is_err());
+    /// assert!(PublicKeySet::from_jwks(&serde_json::json!([1, 2])).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Key`] when the document is not a JWK Set or holds no usable key.
+    pub fn from_jwks(jwks: &Value) -> Result<PublicKeySet, TokenError> {
+        let members = jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or(TokenError::Key {
+                reason: "a JWK Set has a keys array",
+            })?;
+        let keys: Vec<PublicKey> = members
+            .iter()
+            .filter_map(|jwk| PublicKey::from_foreign_jwk(jwk).ok())
+            .collect();
+        if keys.is_empty() {
+            return Err(TokenError::Key {
+                reason: "the JWK Set has no usable signature key",
+            });
+        }
+        Ok(PublicKeySet { keys })
+    }
+
+    /// The keys, in the order given.
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
+    }
+
+    /// The key with this `kid`, if any.
+    pub fn find(&self, kid: &str) -> Option<&PublicKey> {
+        self.keys.iter().find(|key| key.kid() == kid)
+    }
+
+    /// Verifies a compact JWS signed by one of these keys and returns its claims; the checks
+    /// of [`KeySet::verify`], except that a token without `kid` is accepted when exactly one
+    /// key has its algorithm (issuers with a single key often omit it).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Jwt`] naming the first check that failed, never echoing the token.
+    pub fn verify<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        expect: &JwtExpectations,
+    ) -> Result<C, TokenError> {
+        crate::jwt::verify(token, expect, |alg, kid| {
+            let mut candidates = self.keys.iter().filter(|key| key.algorithm() == alg);
+            match kid {
+                Some(kid) => candidates
+                    .find(|key| key.kid() == kid)
+                    .ok_or(TokenError::Jwt {
+                        reason: "unknown kid",
+                    }),
+                None => match (candidates.next(), candidates.next()) {
+                    (Some(only), None) => Ok(only),
+                    (None, _) => Err(TokenError::Jwt {
+                        reason: "unsupported algorithm",
+                    }),
+                    (Some(_), Some(_)) => Err(TokenError::Jwt {
+                        reason: "missing kid",
+                    }),
+                },
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests;

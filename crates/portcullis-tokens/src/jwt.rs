@@ -116,6 +116,97 @@ impl JwtExpectations {
     }
 }
 
+/// What a compact JWS says before anything is verified: its header `kid` and its claims.
+///
+/// Only for **choosing** how to verify a token (which issuer's keys, which expectations);
+/// nothing read here may be trusted until a `verify` call has succeeded.
+///
+/// ```
+/// use portcullis_tokens::{SigningAlgorithm, SigningKey, UnverifiedJwt};
+///
+/// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
+/// let jwt = key.sign(None, &serde_json::json!({"iss": "https://idp.example"}))?;
+/// let peeked = UnverifiedJwt::peek(&jwt)?;
+/// assert_eq!(peeked.issuer(), Some("https://idp.example"));
+/// assert_eq!(peeked.kid(), Some(key.kid()));
+/// assert!(UnverifiedJwt::peek("pc_at_opaque").is_err());
+/// # Ok::<(), portcullis_tokens::TokenError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct UnverifiedJwt {
+    kid: Option<String>,
+    typ: Option<String>,
+    claims: Map<String, Value>,
+}
+
+impl UnverifiedJwt {
+    /// Decodes the header and claims of a compact JWS without verifying anything.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Jwt`] when the token is not three base64url parts with a JSON header
+    /// and a JSON object as claims.
+    pub fn peek(token: &str) -> Result<UnverifiedJwt, TokenError> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(rejected("not a compact JWS"));
+        };
+        let header: JoseHeader = URL_SAFE_NO_PAD
+            .decode(header)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or(rejected("malformed header"))?;
+        let claims: Map<String, Value> = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or(rejected("malformed claims"))?;
+        Ok(UnverifiedJwt {
+            kid: header.kid,
+            typ: header.typ,
+            claims,
+        })
+    }
+
+    /// The header `kid`, unverified.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The header `typ`, unverified.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_deref()
+    }
+
+    /// Whether the header `typ` is `expected`, ignoring ASCII case and an `application/`
+    /// prefix (RFC 7515 §4.1.9), as verification compares it.
+    ///
+    /// ```
+    /// use portcullis_tokens::{SigningAlgorithm, SigningKey, UnverifiedJwt};
+    /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
+    /// let jwt = key.sign(Some("at+jwt"), &serde_json::json!({}))?;
+    /// assert!(UnverifiedJwt::peek(&jwt)?.has_typ("application/AT+JWT"));
+    /// # Ok::<(), portcullis_tokens::TokenError>(())
+    /// ```
+    pub fn has_typ(&self, expected: &str) -> bool {
+        self.typ
+            .as_deref()
+            .is_some_and(|typ| media_type_eq(typ, expected))
+    }
+
+    /// The `iss` claim, unverified.
+    pub fn issuer(&self) -> Option<&str> {
+        self.claims.get("iss").and_then(Value::as_str)
+    }
+
+    /// Every claim, unverified.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+}
+
 /// The JOSE header members verification looks at (RFC 7515 §4.1). Derived deserialization
 /// refuses a header that repeats one of them.
 #[derive(Deserialize)]

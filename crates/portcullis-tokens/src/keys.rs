@@ -503,7 +503,9 @@ impl KeyMaterial {
 
 /// A public verification key: the public half of a [`SigningKey`], or a key read from a JWKS.
 ///
-/// Its `kid` is always the RFC 7638 thumbprint of the key. `Debug` shows algorithm and kid.
+/// Its `kid` is the RFC 7638 thumbprint of the key, except for keys read with
+/// [`from_foreign_jwk`](PublicKey::from_foreign_jwk), which keep their issuer's `kid`.
+/// Equality compares the key material, not the `kid`. `Debug` shows algorithm and kid.
 ///
 /// ```
 /// use portcullis_tokens::{PublicKey, SigningAlgorithm, SigningKey};
@@ -550,7 +552,8 @@ impl PublicKey {
         self.algorithm
     }
 
-    /// The key id: the RFC 7638 SHA-256 JWK thumbprint, base64url (43 characters).
+    /// The key id: the RFC 7638 SHA-256 JWK thumbprint, base64url (43 characters), or the
+    /// issuer's own `kid` for a key read with [`from_foreign_jwk`](PublicKey::from_foreign_jwk).
     ///
     /// ```
     /// use portcullis_tokens::{SigningAlgorithm, SigningKey};
@@ -623,6 +626,57 @@ impl PublicKey {
     /// [`TokenError::Key`] when the JWK is not a supported, valid public signing key, or its
     /// `kid` is not its thumbprint.
     pub fn from_jwk(jwk: &Value) -> Result<PublicKey, TokenError> {
+        let (key, kid) = PublicKey::parse_jwk(jwk)?;
+        if let Some(kid) = kid
+            && kid != key.kid
+        {
+            return Err(TokenError::Key {
+                reason: "JWK kid is not its RFC 7638 thumbprint",
+            });
+        }
+        Ok(key)
+    }
+
+    /// Reads a public JWK published by **another** issuer, whose `kid` may be any string
+    /// (RFC 7517 §4.5 leaves its structure unspecified): the key keeps that `kid`, or its
+    /// RFC 7638 thumbprint when the JWK has none. Every other check is
+    /// [`from_jwk`](PublicKey::from_jwk)'s.
+    ///
+    /// Use it for keys the provider trusts but does not own (a JWT bearer assertion issuer,
+    /// RFC 7523), never for the provider's own key set.
+    ///
+    /// ```
+    /// use portcullis_tokens::{PublicKey, SigningAlgorithm, SigningKey};
+    ///
+    /// let key = SigningKey::generate(SigningAlgorithm::ES256)?;
+    /// let mut jwk = key.public_key().jwk();
+    /// jwk["kid"] = "2026-key-1".into();
+    /// assert!(PublicKey::from_jwk(&jwk).is_err());
+    /// let foreign = PublicKey::from_foreign_jwk(&jwk)?;
+    /// assert_eq!(foreign.kid(), "2026-key-1");
+    /// assert_eq!(&foreign, key.public_key());
+    /// # Ok::<(), portcullis_tokens::TokenError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Key`] when the JWK is not a supported, valid public signing key, or its
+    /// `kid` is empty.
+    pub fn from_foreign_jwk(jwk: &Value) -> Result<PublicKey, TokenError> {
+        let (mut key, kid) = PublicKey::parse_jwk(jwk)?;
+        if let Some(kid) = kid {
+            if kid.is_empty() {
+                return Err(TokenError::Key {
+                    reason: "JWK kid is empty",
+                });
+            }
+            kid.clone_into(&mut key.kid);
+        }
+        Ok(key)
+    }
+
+    /// The key a JWK describes (named by its thumbprint) and the JWK's own `kid`, if any.
+    fn parse_jwk(jwk: &Value) -> Result<(PublicKey, Option<&str>), TokenError> {
         let members = jwk.as_object().ok_or(TokenError::Key {
             reason: "a JWK is a JSON object",
         })?;
@@ -674,14 +728,7 @@ impl PublicKey {
             });
         }
         let key = PublicKey::new(algorithm, material)?;
-        if let Some(kid) = optional_string(members, "kid")?
-            && kid != key.kid
-        {
-            return Err(TokenError::Key {
-                reason: "JWK kid is not its RFC 7638 thumbprint",
-            });
-        }
-        Ok(key)
+        Ok((key, optional_string(members, "kid")?))
     }
 
     /// Verifies a compact JWS signed by this key and returns its claims, checked against

@@ -63,8 +63,8 @@ mod test_keys;
 
 pub use error::TokenError;
 pub use identifier::{IDENTIFIER_BYTES, InvalidSubject, Subject, random_identifier};
-pub use jwks::KeySet;
-pub use jwt::JwtExpectations;
+pub use jwks::{KeySet, PublicKeySet};
+pub use jwt::{JwtExpectations, UnverifiedJwt};
 pub use keys::{ParseSigningAlgorithmError, PublicKey, SigningAlgorithm, SigningKey};
 pub use oidc_hash::oidc_hash;
 pub use opaque::{

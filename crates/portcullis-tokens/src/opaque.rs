@@ -42,16 +42,19 @@ pub enum TokenKind {
     PendingAuthorization,
     /// The handle of a provider browser session (the session cookie's value), prefix `pc_se_`.
     Session,
+    /// A device code (RFC 8628 §3.2), the polling device's secret, prefix `pc_dc_`.
+    DeviceCode,
 }
 
 impl TokenKind {
     /// Every kind, in prefix order.
-    pub const ALL: [TokenKind; 5] = [
+    pub const ALL: [TokenKind; 6] = [
         TokenKind::AccessToken,
         TokenKind::RefreshToken,
         TokenKind::AuthorizationCode,
         TokenKind::PendingAuthorization,
         TokenKind::Session,
+        TokenKind::DeviceCode,
     ];
 
     /// The prefix every token of this kind starts with.
@@ -66,6 +69,7 @@ impl TokenKind {
             TokenKind::AuthorizationCode => "pc_ac_",
             TokenKind::PendingAuthorization => "pc_pa_",
             TokenKind::Session => "pc_se_",
+            TokenKind::DeviceCode => "pc_dc_",
         }
     }
 
@@ -95,6 +99,7 @@ impl TokenKind {
             TokenKind::AuthorizationCode => "authorization code",
             TokenKind::PendingAuthorization => "pending authorization",
             TokenKind::Session => "session",
+            TokenKind::DeviceCode => "device code",
         }
     }
 }

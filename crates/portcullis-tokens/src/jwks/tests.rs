@@ -1,5 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -185,4 +187,104 @@ fn key_types_are_shareable_across_threads() {
     shareable::<SigningKey>();
     shareable::<PublicKey>();
     shareable::<JwtExpectations>();
+}
+
+/// A JWS whose header names `kid` (or none), signed by `key`: what another issuer sends.
+fn foreign_token(key: &SigningKey, kid: Option<&str>) -> String {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let header = match kid {
+        Some(kid) => json!({"alg": key.algorithm().as_str(), "kid": kid}),
+        None => json!({"alg": key.algorithm().as_str()}),
+    };
+    key.sign_raw(
+        &header.to_string(),
+        &json!({"iss": ISS, "exp": now + 300}).to_string(),
+    )
+}
+
+fn foreign_jwk(key: &SigningKey, kid: &str) -> Value {
+    let mut jwk = key.public_key().jwk();
+    jwk["kid"] = kid.into();
+    jwk
+}
+
+#[test]
+fn rfc7517_4_5_foreign_kid_is_kept_and_verifies() {
+    let theirs = key(SigningAlgorithm::RS256, 0);
+    let other = key(SigningAlgorithm::ES256, 0);
+    let set = PublicKeySet::from_jwks(&json!({"keys": [
+        foreign_jwk(theirs, "rsa-2026"),
+        foreign_jwk(other, "ec-2026"),
+    ]}))
+    .unwrap();
+    assert_eq!(set.find("rsa-2026").unwrap(), theirs.public_key());
+    let token = foreign_token(theirs, Some("rsa-2026"));
+    let claims: Value = set
+        .verify(
+            &token,
+            &JwtExpectations::new(ISS, OffsetDateTime::now_utc()),
+        )
+        .unwrap();
+    assert_eq!(claims["iss"], ISS);
+    // The same token under a kid naming the other key, or an unknown kid, is refused.
+    let expect = JwtExpectations::new(ISS, OffsetDateTime::now_utc());
+    for kid in ["ec-2026", "nope"] {
+        let token = foreign_token(theirs, Some(kid));
+        assert!(set.verify::<Value>(&token, &expect).is_err(), "{kid}");
+    }
+}
+
+#[test]
+fn rfc7517_5_unusable_members_are_skipped_but_an_empty_set_is_refused() {
+    let theirs = key(SigningAlgorithm::EdDSA, 0);
+    let mut enc = theirs.public_key().jwk();
+    enc["use"] = "enc".into();
+    let set = PublicKeySet::from_jwks(&json!({"keys": [
+        {"kty": "oct", "k": "c2VjcmV0"},
+        enc,
+        foreign_jwk(theirs, "ed"),
+    ]}))
+    .unwrap();
+    assert_eq!(set.keys().len(), 1);
+    for bad in [
+        json!({}),
+        json!({"keys": {}}),
+        json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}),
+        json!({"keys": [foreign_jwk(theirs, "")]}),
+    ] {
+        assert!(PublicKeySet::from_jwks(&bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn rfc7515_4_1_4_missing_kid_is_accepted_only_when_one_key_fits() {
+    let expect = JwtExpectations::new(ISS, OffsetDateTime::now_utc());
+    let a = key(SigningAlgorithm::ES256, 0);
+    let b = key(SigningAlgorithm::ES256, 1);
+    let token = foreign_token(a, None);
+    let one = PublicKeySet::new([a.public_key().clone()]);
+    assert!(one.verify::<Value>(&token, &expect).is_ok());
+    let two = PublicKeySet::new([a.public_key().clone(), b.public_key().clone()]);
+    assert!(two.verify::<Value>(&token, &expect).is_err());
+    let none_fits = PublicKeySet::new([key(SigningAlgorithm::EdDSA, 0).public_key().clone()]);
+    assert!(none_fits.verify::<Value>(&token, &expect).is_err());
+    // alg "none" never verifies, kid or not.
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"iss":"x"}"#),
+    );
+    assert!(one.verify::<Value>(&unsigned, &expect).is_err());
+}
+
+#[test]
+fn unverified_peek_reads_issuer_and_kid_only_for_routing() {
+    let theirs = key(SigningAlgorithm::ES256, 0);
+    let token = foreign_token(theirs, Some("k1"));
+    let peeked = crate::UnverifiedJwt::peek(&token).unwrap();
+    assert_eq!(peeked.issuer(), Some(ISS));
+    assert_eq!(peeked.kid(), Some("k1"));
+    for bad in ["", "a.b", "a.b.c.d", "pc_at_x", "e30.e30"] {
+        assert!(crate::UnverifiedJwt::peek(bad).is_err(), "{bad}");
+    }
 }
