@@ -43,6 +43,9 @@ use crate::{
     RecordFamily, Rotation, SessionRecord, Store, StoreError, TokenRecord, TokenStatus,
 };
 
+mod extensions;
+pub use extensions::*;
+
 /// How many callers race in the single-use cases.
 pub const CONCURRENT_CALLERS: usize = 100;
 
@@ -151,6 +154,44 @@ macro_rules! conformance_cases {
             key_activation_single_active_under_concurrency,
             sweep_removes_only_expired_records,
         }
+    };
+}
+
+/// Like [`conformance_cases!`](crate::conformance_cases), for the extension grants'
+/// families (device authorizations, used assertion ids).
+#[macro_export]
+macro_rules! extension_conformance_cases {
+    ($($then:ident)::+, [$($args:tt)*]) => {
+        $($then)::+! {[$($args)*]
+            device_round_trip_and_conflicts,
+            device_poll_pending_and_slow_down,
+            device_decided_once_and_answered_once,
+            device_expired_is_gone,
+            device_approval_single_use_under_concurrency,
+            replay_first_use_once_until_expiry,
+            replay_single_use_under_concurrency,
+            extension_sweep_removes_only_expired,
+        }
+    };
+}
+
+/// Like [`conformance_tests!`](crate::conformance_tests), for the extension grants'
+/// families: the store must also implement
+/// [`DeviceAuthorizationStore`](crate::DeviceAuthorizationStore) and
+/// [`ReplayStore`](crate::ReplayStore).
+///
+/// ```
+/// mod memory_extensions {
+///     portcullis_store::extension_conformance_tests!(|| async { portcullis_store::MemoryStore::new() });
+/// }
+/// ```
+#[macro_export]
+macro_rules! extension_conformance_tests {
+    (optional $make:expr) => {
+        $crate::extension_conformance_cases!($crate::conformance_tests, [@optional $make]);
+    };
+    ($make:expr) => {
+        $crate::extension_conformance_cases!($crate::conformance_tests, [@required $make]);
     };
 }
 

@@ -26,6 +26,10 @@ pub enum RecordFamily {
     SigningKey,
     /// Provider browser sessions ([`SessionStore`](crate::SessionStore)).
     Session,
+    /// Device authorizations ([`DeviceAuthorizationStore`](crate::DeviceAuthorizationStore)).
+    DeviceAuthorization,
+    /// Used assertion identifiers ([`ReplayStore`](crate::ReplayStore)).
+    UsedAssertion,
 }
 
 impl fmt::Display for RecordFamily {
@@ -38,6 +42,8 @@ impl fmt::Display for RecordFamily {
             RecordFamily::Token => "token",
             RecordFamily::SigningKey => "signing key",
             RecordFamily::Session => "session",
+            RecordFamily::DeviceAuthorization => "device authorization",
+            RecordFamily::UsedAssertion => "used assertion",
         })
     }
 }

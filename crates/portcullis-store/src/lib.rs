@@ -10,9 +10,13 @@
 //! | access and refresh tokens | [`TokenStore`] | [`TokenRecord`], grouped by [`FamilyId`] |
 //! | browser sessions | [`SessionStore`] | [`SessionRecord`] |
 //! | signing keys | [`KeyStore`] | [`KeyRecord`] |
+//! | device authorizations (RFC 8628) | [`DeviceAuthorizationStore`] | [`DeviceAuthorization`] |
+//! | used assertion ids (RFC 7522, 7523) | [`ReplayStore`] | a key and an expiry |
 //!
-//! [`Store`] is all of them together (plus [`SweepExpired`]); anything implementing every
-//! trait is a `Store`. Each trait's documentation states its contract. Operations that must
+//! [`Store`] is the first seven together (plus [`SweepExpired`]); anything implementing
+//! them is a `Store`. The extension grants' families (device authorizations, used assertion
+//! ids) are not part of it: the grant that needs one takes it on its own, so a store
+//! without them still serves every core grant. [`MemoryStore`] and the SQL stores have them. Each trait's documentation states its contract. Operations that must
 //! be atomic — redeeming a code, taking a pending authorization, rotating a refresh token,
 //! cutting off a revoked client, ending a session, switching the active signing key — are
 //! single methods, never get-then-write in callers.
@@ -47,10 +51,12 @@
 
 mod client;
 mod code;
+mod device;
 mod error;
 mod keys;
 mod memory;
 mod pending;
+mod replay;
 mod routed;
 mod scope;
 mod session;
@@ -64,10 +70,12 @@ pub mod testing;
 
 pub use client::{ClientStore, Page};
 pub use code::{AuthorizationCode, CodeRedemption, CodeStore};
+pub use device::{DeviceAuthorization, DeviceAuthorizationStore, DevicePoll, DeviceStatus};
 pub use error::{RecordFamily, StoreError};
 pub use keys::{KeyRecord, KeyStore};
 pub use memory::{MemoryLimits, MemoryStore};
 pub use pending::{PendingAuthorization, PendingAuthorizationStore};
+pub use replay::ReplayStore;
 pub use routed::{
     CodeClaim, CodeClaimStore, CodesInLongLived, CodesInShortLived, LongLivedStore, RoutedStore,
     ShortLivedStore,

@@ -42,6 +42,11 @@ pub struct MemoryLimits {
     /// Signing keys, new and retired ones included; they never expire, so a full key table
     /// stays full until retired keys are deleted. Default 1 000.
     pub keys: usize,
+    /// Device authorizations (RFC 8628). Default 100 000.
+    pub devices: usize,
+    /// Used assertion identifiers (RFC 7522, RFC 7523), kept until the assertion expires.
+    /// Default 1 000 000.
+    pub replays: usize,
 }
 
 impl Default for MemoryLimits {
@@ -54,6 +59,8 @@ impl Default for MemoryLimits {
             tokens: 1_000_000,
             sessions: 100_000,
             keys: 1_000,
+            devices: 100_000,
+            replays: 1_000_000,
         }
     }
 }
@@ -91,6 +98,8 @@ pub struct MemoryStore {
     tokens: Mutex<TokenTable>,
     sessions: Mutex<SessionTable>,
     keys: RwLock<BTreeMap<String, KeyRecord>>,
+    devices: Mutex<extensions::DeviceTable>,
+    replays: Mutex<Expiring<extensions::ReplayEntry>>,
 }
 
 impl MemoryStore {
@@ -229,8 +238,15 @@ impl<T: Expires> Expiring<T> {
 /// Tokens with their family and client indexes, kept consistent under one lock.
 #[derive(Debug, Default)]
 struct TokenTable {
-    by_hash: HashMap<TokenHash, TokenRecord>,
-    by_family: HashMap<FamilyId, BTreeSet<TokenHash>>,
+    /// Boxed, so that growing the table moves 40 bytes per token rather than the whole
+    /// record: the lock is held for the move, and every request waits for it.
+    by_hash: HashMap<TokenHash, Box<TokenRecord>>,
+    /// Every token by expiry, oldest first: sweeping visits only what has expired instead
+    /// of scanning the table.
+    by_expiry: BTreeSet<(OffsetDateTime, TokenHash)>,
+    /// A family holds a handful of tokens (one for client credentials, a refresh chain
+    /// otherwise): a `Vec` costs 32 bytes per member where a `BTreeSet` node costs ~400.
+    by_family: HashMap<FamilyId, Vec<TokenHash>>,
     by_client: HashMap<ClientId, BTreeSet<TokenHash>>,
     len_after_sweep: usize,
 }
@@ -239,6 +255,7 @@ impl TokenTable {
     fn live(&self, hash: &TokenHash, now: OffsetDateTime) -> Option<&TokenRecord> {
         self.by_hash
             .get(hash)
+            .map(|record| &**record)
             .filter(|record| !record.is_expired(now))
     }
 
@@ -265,6 +282,10 @@ impl TokenTable {
             limit,
         ) {
             self.sweep(now, usize::MAX);
+        } else {
+            // Self-cleaning as it goes: a couple of expired tokens out for each one in, so
+            // a store issuing short-lived tokens levels off at its live set.
+            self.remove_expired(now, tokens.len().saturating_mul(2));
         }
         if self.by_hash.len().saturating_add(tokens.len()) > limit {
             return Err(StoreError::CapacityExceeded {
@@ -279,34 +300,47 @@ impl TokenTable {
         self.by_family
             .entry(token.family.clone())
             .or_default()
-            .insert(token.hash);
+            .push(token.hash);
         self.by_client
             .entry(token.client_id.clone())
             .or_default()
             .insert(token.hash);
-        self.by_hash.insert(token.hash, token);
+        self.by_expiry.insert((token.expires_at, token.hash));
+        self.by_hash.insert(token.hash, Box::new(token));
     }
 
     fn remove(&mut self, hash: &TokenHash) {
         if let Some(token) = self.by_hash.remove(hash) {
-            remove_from_index(&mut self.by_family, &token.family, hash);
+            self.by_expiry.remove(&(token.expires_at, token.hash));
+            if let Some(members) = self.by_family.get_mut(&token.family) {
+                members.retain(|member| member != hash);
+                if members.is_empty() {
+                    self.by_family.remove(&token.family);
+                }
+            }
             remove_from_index(&mut self.by_client, &token.client_id, hash);
         }
     }
 
-    fn sweep(&mut self, now: OffsetDateTime, batch: usize) -> usize {
+    /// Removes up to `batch` tokens expired at `now`, oldest first, without scanning.
+    fn remove_expired(&mut self, now: OffsetDateTime, batch: usize) -> usize {
         let expired: Vec<TokenHash> = self
-            .by_hash
-            .values()
-            .filter(|token| token.is_expired(now))
-            .map(|token| token.hash)
+            .by_expiry
+            .iter()
+            .take_while(|(expires_at, _)| now >= *expires_at)
             .take(batch)
+            .map(|(_, hash)| *hash)
             .collect();
         for hash in &expired {
             self.remove(hash);
         }
-        self.len_after_sweep = self.by_hash.len();
         expired.len()
+    }
+
+    fn sweep(&mut self, now: OffsetDateTime, batch: usize) -> usize {
+        let swept = self.remove_expired(now, batch);
+        self.len_after_sweep = self.by_hash.len();
+        swept
     }
 
     /// Revokes every not yet revoked token among `hashes` that is live at `now` (every one
@@ -328,7 +362,7 @@ impl TokenTable {
     fn family_hashes(&self, family: &FamilyId) -> Vec<TokenHash> {
         self.by_family
             .get(family)
-            .map(|set| set.iter().copied().collect())
+            .map(|members| members.to_vec())
             .unwrap_or_default()
     }
 
@@ -887,9 +921,12 @@ impl SweepExpired for MemoryStore {
         swept += lock(&self.codes).sweep(now, batch.saturating_sub(swept));
         swept += lock(&self.tokens).sweep(now, batch.saturating_sub(swept));
         swept += lock(&self.sessions).sweep(now, batch.saturating_sub(swept));
+        swept += lock(&self.devices).sweep(now, batch.saturating_sub(swept));
+        swept += lock(&self.replays).sweep(now, batch.saturating_sub(swept));
         Ok(swept)
     }
 }
 
+mod extensions;
 #[cfg(test)]
 mod tests;

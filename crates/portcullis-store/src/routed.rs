@@ -18,9 +18,10 @@ use portcullis_tokens::{Subject, TokenHash};
 use time::OffsetDateTime;
 
 use crate::{
-    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, FamilyId, KeyRecord, KeyStore, Page,
-    PendingAuthorization, PendingAuthorizationStore, RecordFamily, Rotation, ScopeStore,
-    SessionRecord, SessionStore, StoreError, SweepExpired, TokenRecord, TokenStore,
+    AuthorizationCode, ClientStore, CodeRedemption, CodeStore, DeviceAuthorization,
+    DeviceAuthorizationStore, DevicePoll, DeviceStatus, FamilyId, KeyRecord, KeyStore, Page,
+    PendingAuthorization, PendingAuthorizationStore, RecordFamily, ReplayStore, Rotation,
+    ScopeStore, SessionRecord, SessionStore, StoreError, SweepExpired, TokenRecord, TokenStore,
 };
 
 /// What the long-lived side of a [`RoutedStore`] keeps: clients, the scope catalog, access
@@ -586,6 +587,52 @@ impl<L: KeyStore, S: Send + Sync, C> KeyStore for RoutedStore<L, S, C> {
     }
     async fn active_key(&self) -> Result<Option<KeyRecord>, StoreError> {
         self.long.active_key().await
+    }
+}
+
+/// Device authorizations live with the long-lived side: their poll and decision steps are
+/// atomic there, and they last minutes, like codes.
+#[async_trait]
+impl<L: DeviceAuthorizationStore, S: Send + Sync, C> DeviceAuthorizationStore
+    for RoutedStore<L, S, C>
+{
+    async fn insert_device(&self, device: DeviceAuthorization) -> Result<(), StoreError> {
+        self.long.insert_device(device).await
+    }
+    async fn device_by_user_code(
+        &self,
+        user_code: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<DeviceAuthorization>, StoreError> {
+        self.long.device_by_user_code(user_code, now).await
+    }
+    async fn decide_device(
+        &self,
+        user_code: &TokenHash,
+        decision: DeviceStatus,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.long.decide_device(user_code, decision, now).await
+    }
+    async fn poll_device(
+        &self,
+        device_code: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<DevicePoll, StoreError> {
+        self.long.poll_device(device_code, now).await
+    }
+}
+
+/// Used assertion identifiers live with the long-lived side.
+#[async_trait]
+impl<L: ReplayStore, S: Send + Sync, C> ReplayStore for RoutedStore<L, S, C> {
+    async fn first_use(
+        &self,
+        key: TokenHash,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.long.first_use(key, expires_at, now).await
     }
 }
 

@@ -33,6 +33,15 @@ mod codes_in_long_lived {
     });
 }
 
+mod extensions_in_long_lived {
+    portcullis_store::extension_conformance_tests!(|| async {
+        portcullis_store::RoutedStore::new(
+            portcullis_store::MemoryStore::new(),
+            portcullis_store::MemoryStore::new(),
+        )
+    });
+}
+
 mod codes_in_short_lived {
     portcullis_store::conformance_tests!(|| async {
         portcullis_store::RoutedStore::with_short_lived_codes(
