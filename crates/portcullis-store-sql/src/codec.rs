@@ -95,6 +95,7 @@ pub(crate) fn kind_name(kind: TokenKind) -> Result<&'static str, StoreError> {
         TokenKind::AuthorizationCode => "authorization_code",
         TokenKind::PendingAuthorization => "pending_authorization",
         TokenKind::Session => "session",
+        TokenKind::DeviceCode => "device_code",
         _ => {
             return Err(StoreError::InvalidRecord {
                 family: portcullis_store::RecordFamily::Token,

@@ -1,7 +1,10 @@
 #![doc = include_str!("docs/overview.md")]
 
+mod cache;
 mod codec;
 mod error;
+mod extensions;
+mod group;
 mod postgres;
 mod sql;
 mod sql_store;
@@ -10,6 +13,7 @@ mod store_impl;
 mod sweeper;
 mod write;
 
+pub use cache::{CACHE_TTL, MAX_CACHED_CLIENTS};
 pub use error::SqlStoreError;
 pub use postgres::{POSTGRES_POOL_SIZE, PostgresStore};
 pub use sql_store::SqlStore;

@@ -1,6 +1,7 @@
 //! The PostgreSQL store: shared by every provider instance behind a load balancer.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -47,7 +48,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    /// Clients and scopes read recently (off unless `with_read_cache_ttl` turned it on).
+    pub(crate) cache: Arc<crate::cache::ReadCache>,
+    /// Token insertions waiting to be committed together.
+    group: Arc<crate::group::GroupCommit>,
 }
+
+/// How many grouped token insertions may commit at once.
+const GROUP_COMMIT_LEADERS: usize = 4;
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:5432/db`), with a
@@ -139,7 +147,11 @@ impl PostgresStore {
     /// # Ok(()) }
     /// ```
     pub fn from_pool(pool: PgPool) -> PostgresStore {
-        PostgresStore { pool }
+        PostgresStore {
+            pool,
+            cache: Arc::default(),
+            group: Arc::new(crate::group::GroupCommit::new(GROUP_COMMIT_LEADERS)),
+        }
     }
 
     /// Creates or updates the schema; a database that is up to date is left alone, so every
@@ -183,6 +195,32 @@ impl PostgresStore {
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<Postgres>, sqlx::Error> {
         Ok(WriteTx::new(self.pool.begin().await?, None))
+    }
+
+    /// Serves clients and the scope list from memory for `ttl` (off by default;
+    /// [`CACHE_TTL`](crate::CACHE_TTL) is the suggested value, `Duration::ZERO` turns it off
+    /// again). Writes through this store are seen at once whatever the value; `ttl` bounds how
+    /// long a change made by another process sharing the database (say, a client revoked on
+    /// another instance) can go unseen here, so turn it on only when this store is the
+    /// database's only writer.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), portcullis_store_sql::SqlStoreError> {
+    /// let store = portcullis_store_sql::PostgresStore::connect("postgres://postgres@127.0.0.1/portcullis")
+    ///     .await?
+    ///     .with_read_cache_ttl(std::time::Duration::ZERO);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_read_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache = Arc::new(crate::cache::ReadCache::with_ttl(ttl));
+        self
+    }
+
+    /// Token insertions are committed in groups, one multi-row statement each: a round
+    /// trip and a WAL flush for many tokens instead of one each.
+    pub(crate) fn group_commit(&self) -> Option<&crate::group::GroupCommit> {
+        Some(&self.group)
     }
 
     /// Makes concurrent activations take turns, so each sees the key the previous one

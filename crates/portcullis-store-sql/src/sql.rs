@@ -44,6 +44,36 @@ macro_rules! key_columns {
 }
 
 /// Statements both backends run as they are.
+/// Rows per multi-row token insert: 10 parameters a row stays far below both backends'
+/// parameter limits (SQLite 32 766, PostgreSQL 65 535).
+pub(crate) const TOKEN_INSERT_MAX_ROWS: usize = 256;
+
+/// `INSERT INTO tokens (…) VALUES ($1, …, $10), ($11, …, $20), …` for `rows` rows: one
+/// statement (one round trip) for a group of tokens. The text depends only on `rows`, so
+/// the prepared-statement cache holds at most [`TOKEN_INSERT_MAX_ROWS`] of them.
+pub(crate) fn token_insert_many(rows: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::from(concat!(
+        "INSERT INTO tokens (",
+        token_columns!(),
+        ") VALUES "
+    ));
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 1..=10 {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", row * 10 + column);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 pub(crate) mod common {
     // Clients.
     pub(crate) const CLIENT_INSERT: &str =

@@ -58,6 +58,10 @@ pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     /// Whose turn it is to write, within this process.
     writer: Arc<Mutex<()>>,
+    /// Clients and scopes read recently (off unless `with_read_cache_ttl` turned it on).
+    pub(crate) cache: Arc<crate::cache::ReadCache>,
+    /// Token insertions waiting to be committed together.
+    group: Arc<crate::group::GroupCommit>,
 }
 
 impl SqliteStore {
@@ -135,6 +139,8 @@ impl SqliteStore {
         SqliteStore {
             pool,
             writer: Arc::new(Mutex::new(())),
+            cache: Arc::default(),
+            group: Arc::new(crate::group::GroupCommit::new(1)),
         }
     }
 
@@ -194,6 +200,32 @@ impl SqliteStore {
         let turn = Arc::clone(&self.writer).lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx::new(tx, Some(turn)))
+    }
+
+    /// Serves clients and the scope list from memory for `ttl` (off by default;
+    /// [`CACHE_TTL`](crate::CACHE_TTL) is the suggested value, `Duration::ZERO` turns it off
+    /// again). Writes through this store are seen at once whatever the value; `ttl` bounds how
+    /// long a change made by another process sharing the database (say, a client revoked on
+    /// another instance) can go unseen here, so turn it on only when this store is the
+    /// database's only writer.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(async {
+    /// let store = portcullis_store_sql::SqliteStore::connect("sqlite::memory:")
+    ///     .await?
+    ///     .with_read_cache_ttl(std::time::Duration::ZERO);
+    /// # Ok::<(), portcullis_store_sql::SqlStoreError>(())
+    /// # }).expect("demo");
+    /// ```
+    #[must_use]
+    pub fn with_read_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache = Arc::new(crate::cache::ReadCache::with_ttl(ttl));
+        self
+    }
+
+    /// Token insertions are committed in groups: SQLite is bound by its commits.
+    pub(crate) fn group_commit(&self) -> Option<&crate::group::GroupCommit> {
+        Some(&self.group)
     }
 
     /// Key activations take turns like every write transaction: nothing more to lock.

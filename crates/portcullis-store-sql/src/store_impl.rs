@@ -64,6 +64,48 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// Inserts `tokens` with one multi-row statement.
+        async fn insert_tokens_at_once(
+            conn: &mut $conn,
+            tokens: &[&TokenRecord],
+            op: &'static str,
+        ) -> Result<(), StoreError> {
+            let mut encoded = Vec::with_capacity(tokens.len());
+            for token in tokens {
+                encoded.push((
+                    codec::kind_name(token.kind)?,
+                    codec::json(&token.roles, "tokens", "roles")?,
+                    codec::status_name(token.status),
+                ));
+            }
+            let statement = $crate::sql::token_insert_many(tokens.len());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
+            for (token, (kind, roles, status)) in tokens.iter().zip(encoded) {
+                query = query
+                    .bind(token.hash.as_bytes().as_slice())
+                    .bind(kind)
+                    .bind(token.client_id.as_str())
+                    .bind(token.subject.as_ref().map(Subject::as_str))
+                    .bind(token.scopes.to_string())
+                    .bind(roles)
+                    .bind(token.family.as_str())
+                    .bind(micros(token.issued_at))
+                    .bind(micros(token.expires_at))
+                    .bind(status);
+            }
+            query.execute(conn).await.map_err(conflict_or_failed(
+                op,
+                RecordFamily::Token,
+                || {
+                    tokens
+                        .first()
+                        .map(|token| token.hash.to_string())
+                        .unwrap_or_default()
+                },
+            ))?;
+            Ok(())
+        }
+
         async fn insert_session_client(
             conn: &mut $conn,
             id: &TokenHash,
@@ -199,6 +241,63 @@ macro_rules! impl_store {
                 }
                 .await;
                 tx.finish(result, OP).await
+            }
+
+            /// Group commit: the caller queues its tokens, then either finds them committed
+            /// by another caller or becomes the leader that commits everything queued so far
+            /// in one transaction (one fsync for the lot). Each caller's answer is its own:
+            /// when the shared transaction fails, every caller's tokens are inserted again in
+            /// a transaction of their own, as without grouping.
+            async fn insert_tokens_grouped(
+                &self,
+                group: &$crate::group::GroupCommit,
+                tokens: Vec<TokenRecord>,
+            ) -> Result<(), StoreError> {
+                let mut done = group.enqueue(tokens);
+                let leader = tokio::select! {
+                    biased;
+                    answer = &mut done => return $crate::group::answer(answer),
+                    leader = group.lead() => leader,
+                };
+                let batch = group.take();
+                // An empty queue: another leader took ours and answers it.
+                if !batch.is_empty() {
+                    self.commit_group(batch).await;
+                }
+                drop(leader);
+                $crate::group::answer(done.await)
+            }
+
+            /// Commits a group of queued insertions and answers each caller.
+            async fn commit_group(&self, batch: Vec<$crate::group::Queued>) {
+                const OP: &str = "insert_tokens";
+                let together = async {
+                    let mut tx = self.begin_write().await.map_err(failed(OP))?;
+                    let result = async {
+                        let tokens: Vec<&TokenRecord> =
+                            batch.iter().flat_map(|queued| &queued.tokens).collect();
+                        for chunk in tokens.chunks($crate::sql::TOKEN_INSERT_MAX_ROWS) {
+                            insert_tokens_at_once(tx.conn(), chunk, OP).await?;
+                        }
+                        Ok(())
+                    }
+                    .await;
+                    tx.finish(result, OP).await
+                }
+                .await;
+                match together {
+                    Ok(()) => {
+                        for queued in batch {
+                            let _ = queued.done.send(Ok(()));
+                        }
+                    }
+                    Err(_) => {
+                        for queued in batch {
+                            let result = retrying!(self.try_insert_tokens(&queued.tokens));
+                            let _ = queued.done.send(result);
+                        }
+                    }
+                }
             }
 
             async fn try_rotate_refresh_token(
@@ -412,7 +511,7 @@ macro_rules! impl_store {
                 const OP: &str = "insert_client";
                 let record = codec::client_json(&client)?;
                 let mut writer = self.write().await.map_err(failed(OP))?;
-                sqlx::query(sql::CLIENT_INSERT)
+                let result = sqlx::query(sql::CLIENT_INSERT)
                     .bind(client.id.as_str())
                     .bind(client.revoked)
                     .bind(record)
@@ -420,25 +519,39 @@ macro_rules! impl_store {
                     .await
                     .map_err(conflict_or_failed(OP, RecordFamily::Client, || {
                         client.id.to_string()
-                    }))?;
-                Ok(())
+                    }));
+                drop(writer);
+                self.cache.invalidate_client(&client.id);
+                result.map(|_| ())
             }
 
             async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+                let generation = match self.cache.client(id) {
+                    Ok(client) => return Ok(Some(client)),
+                    Err(generation) => generation,
+                };
                 let record: Option<String> = sqlx::query_scalar(sql::CLIENT_GET)
                     .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(failed("get_client"))?;
-                record.as_deref().map(codec::client_from_json).transpose()
+                let client = record.as_deref().map(codec::client_from_json).transpose()?;
+                if let Some(client) = &client {
+                    self.cache.keep_client(generation, client);
+                }
+                Ok(client)
             }
 
             async fn update_client(&self, client: Client) -> Result<(), StoreError> {
-                retrying!(self.try_update_client(&client))
+                let result = retrying!(self.try_update_client(&client));
+                self.cache.invalidate_client(&client.id);
+                result
             }
 
             async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
-                retrying!(self.try_delete_client(id))
+                let result = retrying!(self.try_delete_client(id));
+                self.cache.invalidate_client(id);
+                result
             }
 
             async fn list_clients(&self, page: Page<ClientId>) -> Result<Vec<Client>, StoreError> {
@@ -471,15 +584,17 @@ macro_rules! impl_store {
             async fn insert_scope(&self, scope: ScopeDefinition) -> Result<(), StoreError> {
                 const OP: &str = "insert_scope";
                 let mut writer = self.write().await.map_err(failed(OP))?;
-                sqlx::query(sql::SCOPE_INSERT)
+                let result = sqlx::query(sql::SCOPE_INSERT)
                     .bind(scope.name.as_str())
                     .bind(scope.description.as_str())
                     .execute(writer.conn())
                     .await
                     .map_err(conflict_or_failed(OP, RecordFamily::Scope, || {
                         scope.name.as_str().to_owned()
-                    }))?;
-                Ok(())
+                    }));
+                drop(writer);
+                self.cache.invalidate_scopes();
+                result.map(|_| ())
             }
 
             async fn get_scope(&self, name: &str) -> Result<Option<ScopeDefinition>, StoreError> {
@@ -493,25 +608,32 @@ macro_rules! impl_store {
             }
 
             async fn list_scopes(&self) -> Result<Vec<ScopeDefinition>, StoreError> {
-                sqlx::query_as::<_, codec::ScopeRow>(sql::SCOPES_LIST)
+                let generation = match self.cache.scopes() {
+                    Ok(scopes) => return Ok(scopes),
+                    Err(generation) => generation,
+                };
+                let scopes = sqlx::query_as::<_, codec::ScopeRow>(sql::SCOPES_LIST)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(failed("list_scopes"))?
                     .into_iter()
                     .map(codec::ScopeRow::into_record)
-                    .collect()
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.cache.keep_scopes(generation, &scopes);
+                Ok(scopes)
             }
 
             async fn delete_scope(&self, name: &str) -> Result<bool, StoreError> {
                 const OP: &str = "delete_scope";
                 let mut writer = self.write().await.map_err(failed(OP))?;
-                let deleted = sqlx::query(sql::SCOPE_DELETE)
+                let result = sqlx::query(sql::SCOPE_DELETE)
                     .bind(name)
                     .execute(writer.conn())
                     .await
-                    .map_err(failed(OP))?
-                    .rows_affected();
-                Ok(deleted > 0)
+                    .map_err(failed(OP));
+                drop(writer);
+                self.cache.invalidate_scopes();
+                Ok(result?.rows_affected() > 0)
             }
         }
 
@@ -644,7 +766,10 @@ macro_rules! impl_store {
                 if tokens.is_empty() {
                     return Ok(());
                 }
-                retrying!(self.try_insert_tokens(&tokens))
+                match self.group_commit() {
+                    Some(group) => self.insert_tokens_grouped(group, tokens).await,
+                    None => retrying!(self.try_insert_tokens(&tokens)),
+                }
             }
 
             async fn find_token(
@@ -941,6 +1066,11 @@ macro_rules! impl_store {
                         .map_err(failed(OP))?
                         .rows_affected();
                     swept = swept.saturating_add(count(deleted));
+                }
+                // Device authorizations and used assertion ids (src/extensions).
+                let left = batch.saturating_sub(swept);
+                if left > 0 {
+                    swept = swept.saturating_add(self.sweep_extensions(now, left).await?);
                 }
                 Ok(swept)
             }

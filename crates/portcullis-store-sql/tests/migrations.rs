@@ -11,19 +11,23 @@ use portcullis_registry::{ClientKind, NewClient, ScopeCatalog};
 use portcullis_store::{ClientStore, Store};
 use portcullis_store_sql::{SqlStoreError, SqliteStore};
 
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 10] = [
     "authorization_codes",
     "clients",
+    "device_authorizations",
     "pending_authorizations",
     "scopes",
     "session_clients",
     "sessions",
     "signing_keys",
     "tokens",
+    "used_assertions",
 ];
 
-const INDEXES: [&str; 10] = [
+const INDEXES: [&str; 13] = [
     "authorization_codes_expires_at",
+    "device_authorizations_expires_at",
+    "device_authorizations_user_code",
     "pending_authorizations_expires_at",
     "sessions_expires_at",
     "sessions_subject",
@@ -32,10 +36,14 @@ const INDEXES: [&str; 10] = [
     "tokens_client",
     "tokens_expires_at",
     "tokens_family",
+    "used_assertions_expires_at",
     // Primary keys (token hash, code hash, pending handle, session id, kid, client id,
     // scope name) are indexes too; their names differ per backend.
     "tokens_pkey_or_autoindex",
 ];
+
+/// How many migrations each backend has (`migrations/sqlite`, `migrations/postgres`).
+const MIGRATIONS: i64 = 2;
 
 fn expected_indexes() -> BTreeSet<String> {
     INDEXES
@@ -83,7 +91,7 @@ async fn sqlite_migrate_creates_the_schema_and_is_idempotent() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1, "each migration is recorded once");
+    assert_eq!(applied, MIGRATIONS, "each migration is recorded once");
     let tables = sqlite_names(&store, "table").await;
     for table in TABLES {
         assert!(tables.contains(table), "missing table {table}");
@@ -185,7 +193,7 @@ async fn postgres_migrate_creates_the_schema_and_is_idempotent() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    assert_eq!(applied, MIGRATIONS);
     let tables: BTreeSet<String> = sqlx::query_scalar(
         "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
     )
