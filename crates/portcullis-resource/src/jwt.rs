@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use portcullis_grants::{Clock, SystemClock};
-use portcullis_tokens::JwtExpectations;
+use portcullis_tokens::{JwtExpectations, TokenHash};
 use serde_json::{Map, Value};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::{AccessToken, BearerError, TokenValidator};
 
@@ -22,6 +22,7 @@ mod header;
 mod jwks;
 #[cfg(test)]
 mod tests;
+mod verified;
 
 use jwks::{Fetcher, KeyCache, Policy};
 
@@ -39,6 +40,7 @@ pub struct JwtValidator {
     leeway: Duration,
     clock: Arc<dyn Clock>,
     keys: KeyCache,
+    verified: verified::Verified,
 }
 
 impl JwtValidator {
@@ -230,12 +232,54 @@ impl TokenValidator for JwtValidator {
                 }
                 _ => tracing::debug!("JWT access token refused: unknown kid"),
             })?;
-        let expect = JwtExpectations::new(self.issuer.as_str(), self.clock.now())
+        let now = self.clock.now();
+        let hash = TokenHash::of(token);
+        if let Some(hit) = self.verified.get(&hash, &key) {
+            return self.still_valid(hit, now);
+        }
+        let expect = JwtExpectations::new(self.issuer.as_str(), now)
             .with_audience(self.audience.as_str())
             .with_typ(header::AT_JWT)
             .with_leeway(self.leeway);
         let claims: Map<String, Value> = key.verify(token, &expect).map_err(refuse)?;
-        claims::read(&claims).map_err(refuse)
+        let access = claims::read(&claims).map_err(refuse)?;
+        // `verify` accepted `nbf`, so it is absent or a valid date.
+        let not_before = claims::numeric_date(&claims, "nbf", "invalid nbf")
+            .ok()
+            .flatten();
+        let leeway = self.leeway.max(Duration::ZERO);
+        self.verified.insert(
+            hash,
+            key,
+            access.clone(),
+            not_before,
+            now.saturating_sub(leeway),
+        );
+        Ok(access)
+    }
+}
+
+impl JwtValidator {
+    /// The time checks of `portcullis_tokens`' JWT verification (`exp`, `nbf`, `iat` within
+    /// the leeway), for a token whose signature and other claims were verified before.
+    fn still_valid(
+        &self,
+        hit: verified::Hit,
+        now: OffsetDateTime,
+    ) -> Result<AccessToken, BearerError> {
+        let leeway = self.leeway.max(Duration::ZERO);
+        let earliest = now.saturating_sub(leeway);
+        let latest = now.saturating_add(leeway);
+        if hit.token.expires_at <= earliest {
+            return Err(refuse("expired"));
+        }
+        if hit.not_before.is_some_and(|nbf| nbf > latest) {
+            return Err(refuse("not yet valid"));
+        }
+        if hit.token.issued_at > latest {
+            return Err(refuse("issued in the future"));
+        }
+        Ok(hit.token)
     }
 }
 
@@ -500,6 +544,7 @@ impl JwtValidatorBuilder {
             audience: self.audience,
             leeway: self.leeway,
             keys: KeyCache::new(fetcher, policy, Arc::clone(&self.clock)),
+            verified: verified::Verified::default(),
             clock: self.clock,
         })
     }

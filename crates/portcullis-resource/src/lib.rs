@@ -33,6 +33,8 @@ mod guard;
 #[cfg(feature = "introspection")]
 mod introspection;
 #[cfg(feature = "jwt")]
+mod jwks_fetch;
+#[cfg(feature = "jwt")]
 mod jwt;
 #[cfg(any(feature = "introspection", feature = "jwt"))]
 mod remote;
@@ -46,6 +48,8 @@ pub use error::BearerError;
 pub use guard::{require_role, require_scope};
 #[cfg(feature = "introspection")]
 pub use introspection::*;
+#[cfg(feature = "jwt")]
+pub use jwks_fetch::HttpJwksFetcher;
 #[cfg(feature = "jwt")]
 pub use jwt::{JwtConfigError, JwtValidator, JwtValidatorBuilder};
 pub use resource::{Resource, TokenValidator};

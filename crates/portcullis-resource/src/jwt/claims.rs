@@ -65,7 +65,7 @@ pub(super) fn read(claims: &Map<String, Value>) -> Result<AccessToken, &'static 
 }
 
 /// A NumericDate claim (RFC 7519 §2): seconds since the epoch, possibly fractional.
-fn numeric_date(
+pub(super) fn numeric_date(
     claims: &Map<String, Value>,
     name: &str,
     invalid: &'static str,
