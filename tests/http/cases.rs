@@ -4,6 +4,8 @@
 use serde_json::Value;
 
 use super::Adapter;
+pub use super::device::*;
+pub use super::extension_grants::*;
 use super::fixture::*;
 pub use super::interop::*;
 pub use super::oidc::*;

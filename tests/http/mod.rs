@@ -12,6 +12,8 @@
 )]
 
 pub mod cases;
+pub mod device;
+pub mod extension_grants;
 pub mod fixture;
 pub mod interop;
 pub mod oidc;
@@ -109,6 +111,19 @@ macro_rules! suite {
             oidc_userinfo_token_in_query_refused,
             oidc_logout_unregistered_redirect_refused,
             oidc_discovery_documents,
+            device_flow_approve,
+            device_flow_deny,
+            device_flow_expired,
+            device_flow_negative_table,
+            device_flow_user_code_rate_limit,
+            device_flow_discovery_only_when_enabled,
+            jwt_bearer_assertion_for_a_token,
+            jwt_bearer_replay_refused,
+            jwt_bearer_fetched_jwks,
+            jwt_bearer_negative_table,
+            discovery_lists_extension_grants_only_when_registered,
+            token_exchange_delegation,
+            token_exchange_negative_table,
         );
     };
     (@cases $adapter:ty; $($case:ident),+ $(,)?) => {

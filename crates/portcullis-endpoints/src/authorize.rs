@@ -29,6 +29,7 @@ use crate::response::{PAGE_CSP, escape_html, html};
 use crate::{AuthorizeErrorCode, OAuthError, Provider, request};
 
 mod deliver;
+#[cfg(feature = "ui")]
 pub(crate) use deliver::form_action_source;
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub struct ProviderMetadata {
     /// `introspection_endpoint` (RFC 7662, RFC 8414 §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_endpoint: Option<String>,
+    /// `device_authorization_endpoint` (RFC 8628 §4): only when the device flow is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
     /// `scopes_supported`: the scope catalog, OpenID Connect scopes included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
@@ -187,6 +190,9 @@ impl Provider {
             end_session_endpoint: Some(url(&paths.end_session)),
             revocation_endpoint: Some(url(&paths.revoke)),
             introspection_endpoint: Some(url(&paths.introspect)),
+            device_authorization_endpoint: self
+                .device_flow()
+                .map(|_| url(&paths.device_authorization)),
             scopes_supported: catalog
                 .iter()
                 .map(|definition| definition.name.as_str().to_owned())

@@ -12,6 +12,8 @@
 //! | JWKS | [`Provider::jwks`] | RFC 7517 |
 //! | UserInfo | [`Provider::userinfo`] | OpenID Connect Core §5.3 |
 //! | end session | [`Provider::end_session`] | OpenID Connect RP-Initiated Logout 1.0 |
+//! | device authorization (with [`ProviderBuilder::device_flow`]) | [`Provider::device_authorization`] | RFC 8628 §3.1 |
+//! | device verification page (feature `ui`) | `Provider::device_verification_page` | RFC 8628 §3.3 |
 //!
 //! [`Provider::routes`] lists every endpoint with its path and [`Provider::handle`] answers
 //! a request for one: an adapter mounts the first and calls the second.
@@ -25,6 +27,7 @@
 mod authorize;
 mod browser;
 mod client_auth;
+mod device;
 mod discovery;
 mod end_session;
 mod error;
@@ -40,6 +43,10 @@ mod token;
 mod userinfo;
 
 pub use authorize::*;
+pub use device::{
+    USER_CODE_ATTEMPT_WINDOW, USER_CODE_ATTEMPTS_GLOBAL, USER_CODE_ATTEMPTS_PER_USER,
+    USER_CODE_LIMITER_CAPACITY,
+};
 pub use discovery::*;
 pub use end_session::*;
 pub use error::{AuthorizeErrorCode, OAuthError};

@@ -5,11 +5,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use portcullis_grants::{
     Authenticator, AuthorizationCodeGrant, ClaimsSource, ClientCredentialsGrant, Clock,
-    ConsentSource, Grant, IssuerSettings, MAX_CODE_TTL, NoClaims, NoRememberedConsent,
+    ConsentSource, DeviceFlow, Grant, IssuerSettings, MAX_CODE_TTL, NoClaims, NoRememberedConsent,
     PasswordGrant, PkcePolicy, Policy, RefreshTokenGrant, SystemClock,
 };
 use portcullis_registry::{GrantType, ScopeCatalog};
-use portcullis_store::{Store, StoreError};
+use portcullis_store::{DeviceAuthorizationStore, Store, StoreError};
 use portcullis_tokens::{KeySet, SigningAlgorithm, SigningKey, TokenError};
 use time::{Duration, OffsetDateTime};
 
@@ -44,6 +44,12 @@ pub struct Paths {
     pub userinfo: String,
     /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0), default `/oauth/logout`.
     pub end_session: String,
+    /// Device authorization endpoint (RFC 8628 §3.1), default `/oauth/device_authorization`;
+    /// mounted only with [`ProviderBuilder::device_flow`].
+    pub device_authorization: String,
+    /// Where users enter a device's user code (RFC 8628 §3.2 `verification_uri`), default
+    /// `/oauth/device`: the `ui` feature's page, or the application's own.
+    pub device_verification: String,
 }
 
 impl Default for Paths {
@@ -58,6 +64,8 @@ impl Default for Paths {
             jwks: "/oauth/jwks".into(),
             userinfo: "/oauth/userinfo".into(),
             end_session: "/oauth/logout".into(),
+            device_authorization: "/oauth/device_authorization".into(),
+            device_verification: "/oauth/device".into(),
         }
     }
 }
@@ -124,6 +132,8 @@ pub(crate) struct Inner {
     pub(crate) session_lifetime: Duration,
     /// How long a retired signing key stays published after it was replaced.
     pub(crate) retired_key_grace: Duration,
+    /// The device flow (RFC 8628), when enabled.
+    pub(crate) device: Option<crate::device::DeviceState>,
 }
 
 /// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
@@ -177,6 +187,9 @@ impl Provider {
             paths: Paths::default(),
             session_lifetime: Provider::DEFAULT_SESSION_LIFETIME,
             retired_key_grace: crate::DEFAULT_RETIRED_KEY_GRACE,
+            device_store: None,
+            device_lifetime: DeviceFlow::DEFAULT_LIFETIME,
+            device_interval_secs: DeviceFlow::DEFAULT_INTERVAL_SECS,
         }
     }
 
@@ -310,6 +323,9 @@ pub struct ProviderBuilder {
     paths: Paths,
     session_lifetime: Duration,
     retired_key_grace: Duration,
+    device_store: Option<Arc<dyn DeviceAuthorizationStore>>,
+    device_lifetime: Duration,
+    device_interval_secs: u32,
 }
 
 impl ProviderBuilder {
@@ -446,6 +462,44 @@ impl ProviderBuilder {
         self
     }
 
+    /// Enables the device authorization grant (RFC 8628) over `store`: the device
+    /// authorization endpoint at [`Paths::device_authorization`], the
+    /// `urn:ietf:params:oauth:grant-type:device_code` grant at the token endpoint (for
+    /// clients registered for it), the verification page at
+    /// [`Paths::device_verification`] (feature `ui`), and the discovery member
+    /// `device_authorization_endpoint`. Default: off, and none of these exist.
+    ///
+    /// ```
+    /// use portcullis_endpoints::Provider;
+    /// use portcullis_store::MemoryStore;
+    /// use std::sync::Arc;
+    ///
+    /// let store = Arc::new(MemoryStore::new());
+    /// let provider = Provider::builder("https://id.example", store.clone())
+    ///     .device_flow(store)
+    ///     .build()?;
+    /// assert!(provider.grant_types().any(|g| g == "urn:ietf:params:oauth:grant-type:device_code"));
+    /// # Ok::<(), portcullis_endpoints::ConfigError>(())
+    /// ```
+    pub fn device_flow(mut self, store: Arc<dyn DeviceAuthorizationStore>) -> Self {
+        self.device_store = Some(store);
+        self
+    }
+
+    /// How long a device authorization (its device code and user code) lives, the
+    /// `expires_in` of RFC 8628 §3.2. Default 10 minutes; between 1 and 30 minutes.
+    pub fn device_code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.device_lifetime = lifetime;
+        self
+    }
+
+    /// The minimum seconds a device waits between polls, the `interval` of RFC 8628
+    /// §3.2. Default 5; between 1 and 60.
+    pub fn device_poll_interval(mut self, seconds: u32) -> Self {
+        self.device_interval_secs = seconds;
+        self
+    }
+
     /// Checks the configuration and builds the provider.
     ///
     /// # Errors
@@ -497,6 +551,22 @@ impl ProviderBuilder {
                 max: 365 * 86_400,
             });
         }
+        if self.device_lifetime < Duration::minutes(1)
+            || self.device_lifetime > Duration::minutes(30)
+        {
+            return Err(ConfigError::Lifetime {
+                setting: "device_code_lifetime",
+                min: 60,
+                max: 1800,
+            });
+        }
+        if !(1..=60).contains(&self.device_interval_secs) {
+            return Err(ConfigError::Lifetime {
+                setting: "device_poll_interval",
+                min: 1,
+                max: 60,
+            });
+        }
         let keys = match self.keys {
             Some(keys) => keys,
             None => KeySet::new(
@@ -522,6 +592,19 @@ impl ProviderBuilder {
         ];
         if self.authenticator.is_some() {
             builtin.push((GrantType::Password, Arc::new(PasswordGrant)));
+        }
+        let device = self
+            .device_store
+            .filter(|_| !self.disabled.contains(&GrantType::DeviceCode))
+            .map(|store| {
+                crate::device::DeviceState::new(
+                    DeviceFlow::new(store)
+                        .with_lifetime(self.device_lifetime)
+                        .with_interval_secs(self.device_interval_secs),
+                )
+            });
+        if let Some(device) = &device {
+            builtin.push((GrantType::DeviceCode, Arc::new(device.flow.grant())));
         }
         let mut grants = BTreeMap::new();
         let enabled = builtin
@@ -549,6 +632,7 @@ impl ProviderBuilder {
             paths: self.paths,
             session_lifetime: self.session_lifetime,
             retired_key_grace: self.retired_key_grace,
+            device,
         })))
     }
 }

@@ -41,6 +41,11 @@ pub enum Endpoint {
     /// `Provider::consent_page` (feature `ui`)
     #[cfg(feature = "ui")]
     Consent,
+    /// [`Provider::device_authorization`] (only with a device flow)
+    DeviceAuthorization,
+    /// `Provider::device_verification_page` (feature `ui`, only with a device flow)
+    #[cfg(feature = "ui")]
+    DeviceVerification,
 }
 
 impl Provider {
@@ -48,7 +53,7 @@ impl Provider {
     /// takes every method; the endpoint answers a wrong one itself (405 with `Allow`).
     pub fn routes(&self) -> Vec<(String, Endpoint)> {
         let paths = self.paths();
-        vec![
+        let mut routes = vec![
             (paths.authorize.clone(), Endpoint::Authorize),
             (paths.token.clone(), Endpoint::Token),
             (paths.revoke.clone(), Endpoint::Revoke),
@@ -68,7 +73,19 @@ impl Provider {
             (paths.login.clone(), Endpoint::Login),
             #[cfg(feature = "ui")]
             (paths.consent.clone(), Endpoint::Consent),
-        ]
+        ];
+        if self.device_flow().is_some() {
+            routes.push((
+                paths.device_authorization.clone(),
+                Endpoint::DeviceAuthorization,
+            ));
+            #[cfg(feature = "ui")]
+            routes.push((
+                paths.device_verification.clone(),
+                Endpoint::DeviceVerification,
+            ));
+        }
+        routes
     }
 
     /// Answers `request` with `endpoint`.
@@ -89,6 +106,9 @@ impl Provider {
             Endpoint::Login => self.login_page(request).await,
             #[cfg(feature = "ui")]
             Endpoint::Consent => self.consent_page(request).await,
+            Endpoint::DeviceAuthorization => self.device_authorization(request).await,
+            #[cfg(feature = "ui")]
+            Endpoint::DeviceVerification => self.device_verification_page(request).await,
         }
     }
 }

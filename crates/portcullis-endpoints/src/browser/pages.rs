@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use portcullis_grants::Params;
+use portcullis_registry::ScopeSet;
 use portcullis_store::SessionRecord;
 use portcullis_tokens::{RawToken, TokenError, TokenKind, mint};
 
@@ -19,6 +20,8 @@ use crate::response::{PAGE_CSP, escape_html, html, see_other};
 use crate::{
     AuthenticatedUser, CompleteError, Decision, Interaction, OAuthError, Provider, request,
 };
+
+mod device;
 
 /// How the default login page authenticates users (RFC 8176 §2: a password).
 const PASSWORD_AMR: &str = "pwd";
@@ -32,6 +35,10 @@ impl Provider {
     /// - `GET ?interaction=<id>` shows a form (`username`, `password`) naming the client
     ///   and the scopes it asks for, and sets the [`CSRF_COOKIE`](Provider::CSRF_COOKIE)
     ///   that the form repeats. An unknown or expired interaction gets a 400 page.
+    ///   With the device flow, `GET ?return_to=<path>` instead signs the user in for the
+    ///   device verification page and goes back there: `path` must be
+    ///   [`Paths::device_verification`](crate::Paths::device_verification), optionally with
+    ///   a well-formed `user_code` (anything else is a 400 page, so it is no open redirect).
     /// - `POST` (a form with `interaction`, `csrf`, `username`, `password`) checks the CSRF
     ///   token (403 if it is missing or does not match the cookie, and nothing else
     ///   happens), then the [`Authenticator`](portcullis_grants::Authenticator): wrong
@@ -73,8 +80,14 @@ impl Provider {
     }
 
     async fn show_login(&self, request: &Request<Bytes>) -> Response<Bytes> {
-        let interaction = match self.waiting(query_interaction(request).as_deref()).await {
-            Ok(interaction) => interaction,
+        let target = match self
+            .login_target(
+                query_param(request, "interaction").as_deref(),
+                query_param(request, "return_to").as_deref(),
+            )
+            .await
+        {
+            Ok(target) => target,
             Err(page) => return page,
         };
         if self.0.authenticator.is_none() {
@@ -86,7 +99,7 @@ impl Provider {
         };
         let page = html(
             StatusCode::OK,
-            login_form(&interaction, &csrf.value, None, ""),
+            login_form(&target, &csrf.value, None, ""),
             PAGE_CSP,
         );
         self.with_csrf_cookie(page, &csrf)
@@ -100,8 +113,11 @@ impl Provider {
         let Some(csrf) = checked_csrf(request.headers(), &form) else {
             return csrf_failure();
         };
-        let interaction = match self.waiting(form.get("interaction")).await {
-            Ok(interaction) => interaction,
+        let target = match self
+            .login_target(form.get("interaction"), form.get("return_to"))
+            .await
+        {
+            Ok(target) => target,
             Err(page) => return page,
         };
         let Some(authenticator) = &self.0.authenticator else {
@@ -111,7 +127,7 @@ impl Provider {
         let password = form.get("password").unwrap_or_default();
         if username.is_empty() || password.is_empty() {
             let body = login_form(
-                &interaction,
+                &target,
                 csrf,
                 Some("Enter your username and password."),
                 username,
@@ -129,13 +145,18 @@ impl Provider {
                     Err(SessionError::Store(err)) => return store_failure(&err),
                     Err(SessionError::Token(err)) => return entropy_failure(&err),
                 };
-                tracing::info!(client_id = %interaction.client_id, "user signed in");
-                let next = see_other(&interaction_url(&self.paths().consent, &interaction.id));
-                with_cookie(next, &cookie)
+                tracing::info!(client_id = ?target.client_id(), "user signed in");
+                let next = match &target {
+                    LoginTarget::Interaction(interaction) => {
+                        interaction_url(&self.paths().consent, &interaction.id)
+                    }
+                    LoginTarget::Return(path) => path.clone(),
+                };
+                with_cookie(see_other(&next), &cookie)
             }
             Ok(None) => {
-                tracing::info!(client_id = %interaction.client_id, "sign-in refused: wrong credentials");
-                let body = login_form(&interaction, csrf, Some(WRONG_CREDENTIALS), username);
+                tracing::info!(client_id = ?target.client_id(), "sign-in refused: wrong credentials");
+                let body = login_form(&target, csrf, Some(WRONG_CREDENTIALS), username);
                 html(StatusCode::UNAUTHORIZED, body, PAGE_CSP)
             }
             Err(err) => {
@@ -150,7 +171,10 @@ impl Provider {
     }
 
     async fn show_consent(&self, request: &Request<Bytes>) -> Response<Bytes> {
-        let interaction = match self.waiting(query_interaction(request).as_deref()).await {
+        let interaction = match self
+            .waiting(query_param(request, "interaction").as_deref())
+            .await
+        {
             Ok(interaction) => interaction,
             Err(page) => return page,
         };
@@ -163,7 +187,7 @@ impl Provider {
             Ok(csrf) => csrf,
             Err(err) => return entropy_failure(&err),
         };
-        let scopes = self.describe(&interaction).await;
+        let scopes = self.describe(&interaction.scopes).await;
         let switch_user = interaction_url(&self.paths().login, &interaction.id);
         let body = consent_form(&interaction, &user, &csrf.value, &scopes, &switch_user);
         let csp = consent_csp(&interaction.redirect_uri);
@@ -223,6 +247,24 @@ impl Provider {
                 )
             }
         }
+    }
+
+    /// What a sign-in is for: the interaction with this id or, without one, a return to
+    /// the device verification page; or the page to show instead.
+    async fn login_target(
+        &self,
+        interaction: Option<&str>,
+        return_to: Option<&str>,
+    ) -> Result<LoginTarget, Response<Bytes>> {
+        if let (None, Some(return_to)) = (interaction, return_to) {
+            return self
+                .device_return_path(return_to)
+                .map(LoginTarget::Return)
+                .ok_or_else(unknown_interaction);
+        }
+        self.waiting(interaction)
+            .await
+            .map(LoginTarget::Interaction)
     }
 
     /// The interaction with this id, or the page to show instead.
@@ -299,7 +341,7 @@ impl Provider {
 
     /// Each requested scope with its description from the catalog (just the name if the
     /// catalog cannot be read or lacks it).
-    async fn describe(&self, interaction: &Interaction) -> Vec<(String, Option<String>)> {
+    async fn describe(&self, scopes: &ScopeSet) -> Vec<(String, Option<String>)> {
         let catalog = match self.scope_catalog().await {
             Ok(catalog) => Some(catalog),
             Err(err) => {
@@ -307,8 +349,7 @@ impl Provider {
                 None
             }
         };
-        interaction
-            .scopes
+        scopes
             .iter()
             .map(|scope| {
                 let description = catalog
@@ -338,6 +379,24 @@ impl Provider {
             self.secure_cookies(),
         );
         with_cookie(page, &cookie)
+    }
+}
+
+/// What the login page signs a user in for.
+enum LoginTarget {
+    /// An authorization request waiting for login and consent.
+    Interaction(Interaction),
+    /// The device verification page (a validated local path).
+    Return(String),
+}
+
+impl LoginTarget {
+    /// The client of the interaction, for the log.
+    fn client_id(&self) -> Option<&str> {
+        match self {
+            LoginTarget::Interaction(interaction) => Some(interaction.client_id.as_str()),
+            LoginTarget::Return(_) => None,
+        }
     }
 }
 
@@ -427,14 +486,14 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(difference) == 0
 }
 
-/// The `interaction` query parameter, if it is there exactly once.
-fn query_interaction(request: &Request<Bytes>) -> Option<String> {
+/// The query parameter `name`, if it is there exactly once.
+fn query_param(request: &Request<Bytes>, name: &str) -> Option<String> {
     let query = request.uri().query().unwrap_or_default();
     let params = Params::parse(query.as_bytes()).ok()?;
-    if params.duplicates().contains("interaction") {
+    if params.duplicates().contains(name) {
         return None;
     }
-    params.get("interaction").map(str::to_owned)
+    params.get(name).map(str::to_owned)
 }
 
 /// The page for a POST whose form cannot be read (413 when it is too large).
@@ -522,14 +581,48 @@ fn hidden_fields(interaction: &Interaction, csrf: &str) -> String {
     )
 }
 
-fn login_form(
-    interaction: &Interaction,
-    csrf: &str,
-    error: Option<&str>,
-    username: &str,
-) -> String {
-    let client = escape_html(&interaction.client_name);
+fn login_form(target: &LoginTarget, csrf: &str, error: Option<&str>, username: &str) -> String {
     let mut main = String::from("<h1>Sign in</h1>\n");
+    let hidden = match target {
+        LoginTarget::Interaction(interaction) => {
+            main.push_str(&login_intro(interaction));
+            hidden_fields(interaction, csrf)
+        }
+        LoginTarget::Return(path) => {
+            main.push_str("<p>Sign in to connect a device to your account.</p>\n");
+            format!(
+                "<input type=\"hidden\" name=\"return_to\" value=\"{}\">\n\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n",
+                escape_html(path),
+                escape_html(csrf),
+            )
+        }
+    };
+    if let Some(error) = error {
+        main.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>\n",
+            escape_html(error)
+        ));
+    }
+    main.push_str("<form method=\"post\">\n");
+    main.push_str(&hidden);
+    main.push_str(&format!(
+        "<label for=\"username\">Username</label>\n\
+         <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" \
+         autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n\
+         <label for=\"password\">Password</label>\n\
+         <input type=\"password\" id=\"password\" name=\"password\" \
+         autocomplete=\"current-password\" required>\n\
+         <button type=\"submit\">Sign in</button>\n</form>\n",
+        escape_html(username)
+    ));
+    layout("Sign in", &main)
+}
+
+/// Who asks the user to sign in, and for what.
+fn login_intro(interaction: &Interaction) -> String {
+    let client = escape_html(&interaction.client_name);
+    let mut main = String::new();
     if interaction.scopes.is_empty() {
         main.push_str(&format!(
             "<p><strong>{client}</strong> asks you to sign in.</p>\n"
@@ -543,25 +636,7 @@ fn login_form(
         }
         main.push_str("</ul>\n");
     }
-    if let Some(error) = error {
-        main.push_str(&format!(
-            "<p class=\"error\" role=\"alert\">{}</p>\n",
-            escape_html(error)
-        ));
-    }
-    main.push_str("<form method=\"post\">\n");
-    main.push_str(&hidden_fields(interaction, csrf));
-    main.push_str(&format!(
-        "<label for=\"username\">Username</label>\n\
-         <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" \
-         autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n\
-         <label for=\"password\">Password</label>\n\
-         <input type=\"password\" id=\"password\" name=\"password\" \
-         autocomplete=\"current-password\" required>\n\
-         <button type=\"submit\">Sign in</button>\n</form>\n",
-        escape_html(username)
-    ));
-    layout("Sign in", &main)
+    main
 }
 
 fn consent_form(
