@@ -118,6 +118,17 @@ enum Command {
         #[arg(long)]
         token: String,
     },
+    /// Sign in on another screen: the device authorization grant (RFC 8628). Prints the
+    /// verification URI and user code, polls the token endpoint honoring `interval` and
+    /// `slow_down`, and prints the tokens once the user approved.
+    Device {
+        /// The device authorization endpoint (instead of discovery).
+        #[arg(long, env = "PORTCULLIS_CLIENT_DEVICE_AUTHORIZATION_URL")]
+        device_authorization_url: Option<String>,
+        /// Give up after this many seconds; default: the code's `expires_in`.
+        #[arg(long)]
+        timeout_secs: Option<u64>,
+    },
     /// Sign in through the browser: authorization code + PKCE with a loopback redirect.
     Login {
         /// Try to open the URL with `xdg-open`.
@@ -169,6 +180,7 @@ struct Endpoints {
     introspection: Option<String>,
     revocation: Option<String>,
     userinfo: Option<String>,
+    device_authorization: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -292,6 +304,22 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Login { open, timeout_secs } => {
             login(&cli, &http, &endpoints, *open, *timeout_secs).await
         }
+        Command::Device {
+            device_authorization_url,
+            timeout_secs,
+        } => {
+            let url = device_authorization_url
+                .as_deref()
+                .or(endpoints.device_authorization.as_deref())
+                .ok_or_else(|| {
+                    Error::Other(
+                        "no device authorization endpoint known: pass --issuer (discovery), \
+                         --token-url or --device-authorization-url"
+                            .into(),
+                    )
+                })?;
+            device(&cli, &http, &endpoints, url, *timeout_secs).await
+        }
     }
 }
 
@@ -335,6 +363,7 @@ async fn endpoints(cli: &Cli, http: &Client) -> Result<Endpoints, Error> {
         endpoints.introspection = field("introspection_endpoint");
         endpoints.revocation = field("revocation_endpoint");
         endpoints.userinfo = field("userinfo_endpoint");
+        endpoints.device_authorization = field("device_authorization_endpoint");
     }
     if let Some(url) = &cli.authorization_url {
         endpoints.authorization = Some(url.clone());
@@ -359,6 +388,11 @@ async fn endpoints(cli: &Cli, http: &Client) -> Result<Endpoints, Error> {
         endpoints
             .userinfo
             .get_or_insert_with(|| format!("{prefix}/userinfo"));
+        if cli.issuer.is_none() {
+            endpoints
+                .device_authorization
+                .get_or_insert_with(|| format!("{prefix}/device_authorization"));
+        }
     }
     Ok(endpoints)
 }
@@ -673,6 +707,105 @@ async fn login(
     token_request(cli, http, endpoints, form).await
 }
 
+/// The device authorization grant (RFC 8628 §3): asks for a device code, tells the user
+/// where to go, and polls until the user decided or the code expired.
+async fn device(
+    cli: &Cli,
+    http: &Client,
+    endpoints: &Endpoints,
+    url: &str,
+    timeout_secs: Option<u64>,
+) -> Result<(), Error> {
+    let token_url = need(&endpoints.token, "token endpoint")?;
+    let mut form = Vec::new();
+    push_scope(&mut form, cli);
+    let response = authenticated(cli, http, url, form)?
+        .send()
+        .await
+        .map_err(other("device authorization request"))?;
+    let started = json_answer(response).await?;
+    let text = |name: &str| {
+        started
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Other(format!("the device authorization answer has no {name}")))
+    };
+    let device_code = text("device_code")?;
+    let user_code = text("user_code")?;
+    let verification_uri = text("verification_uri")?;
+    // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+    let mut interval = started
+        .get("interval")
+        .and_then(Value::as_u64)
+        .unwrap_or(DEFAULT_INTERVAL_SECS)
+        .max(1);
+    let expires_in = started
+        .get("expires_in")
+        .and_then(Value::as_u64)
+        .unwrap_or(1800);
+    eprintln!("To sign in, open {verification_uri} and enter the code {user_code}");
+    if let Some(complete) = started
+        .get("verification_uri_complete")
+        .and_then(Value::as_str)
+    {
+        eprintln!("(or open {complete})");
+    }
+    eprintln!("Waiting for approval (polling every {interval} s) …");
+    let deadline =
+        std::time::Instant::now() + Duration::from_secs(timeout_secs.unwrap_or(expires_in));
+    loop {
+        tokio::time::sleep(Duration::from_secs(interval)).await;
+        if std::time::Instant::now() > deadline {
+            return Err(Error::Other(
+                "the device code expired before the user decided".into(),
+            ));
+        }
+        let form = vec![
+            ("grant_type", DEVICE_CODE_GRANT.to_owned()),
+            ("device_code", device_code.clone()),
+        ];
+        let response = authenticated(cli, http, token_url, form)?
+            .send()
+            .await
+            .map_err(other("token request"))?;
+        if response.status().is_success() {
+            let body = json_answer(response).await?;
+            return print_tokens(cli, &body);
+        }
+        let err = error_of(response).await;
+        match &err {
+            Error::OAuth { error, .. } => match next_poll(interval, error) {
+                Some(next) => {
+                    if next != interval {
+                        eprintln!("slow_down: polling every {next} s from now on");
+                    }
+                    interval = next;
+                }
+                None => return Err(err),
+            },
+            Error::Other(_) => return Err(err),
+        }
+    }
+}
+
+/// The `device_code` grant type (RFC 8628 §3.4).
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The polling interval when the provider names none (RFC 8628 §3.2).
+const DEFAULT_INTERVAL_SECS: u64 = 5;
+
+/// After a poll answered `error`, the interval for the next poll, or `None` to stop
+/// (RFC 8628 §3.5): `authorization_pending` keeps it, `slow_down` adds 5 seconds, anything
+/// else (`access_denied`, `expired_token`, …) ends the flow.
+fn next_poll(interval: u64, error: &str) -> Option<u64> {
+    match error {
+        "authorization_pending" => Some(interval),
+        "slow_down" => Some(interval.saturating_add(5)),
+        _ => None,
+    }
+}
+
 /// Serves the loopback listener until a request for `path` arrives; its query.
 async fn wait_for_redirect(
     listener: &TcpListener,
@@ -717,6 +850,36 @@ async fn wait_for_redirect(
         let _ = stream.shutdown().await;
         if let Some(url) = parsed.filter(|_| matches) {
             return Ok(url.query_pairs().into_owned().collect());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_poll;
+
+    #[test]
+    fn rfc8628_3_5_polling_steps() {
+        let cases = [
+            (
+                "rfc8628_3_5_authorization_pending_keeps_the_interval",
+                5,
+                "authorization_pending",
+                Some(5),
+            ),
+            (
+                "rfc8628_3_5_slow_down_adds_5_seconds",
+                5,
+                "slow_down",
+                Some(10),
+            ),
+            ("rfc8628_3_5_slow_down_again", 10, "slow_down", Some(15)),
+            ("rfc8628_3_5_access_denied_stops", 5, "access_denied", None),
+            ("rfc8628_3_5_expired_token_stops", 5, "expired_token", None),
+            ("rfc6749_5_2_other_errors_stop", 5, "invalid_grant", None),
+        ];
+        for (name, interval, error, expected) in cases {
+            assert_eq!(next_poll(interval, error), expected, "{name}");
         }
     }
 }
