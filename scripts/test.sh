@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace, the way CI does: installs Debian's Chromium and
-# ChromeDriver when missing (the browser tests drive them), makes sure PostgreSQL and Redis
-# answer (starting them if they are installed but stopped), then `cargo test --workspace`.
+# Runs every test of the workspace, the way CI does: installs the Debian packages it needs
+# when missing (Chromium and ChromeDriver for the browser tests, xmlsec for the SAML grant;
+# see scripts/system-deps.sh), makes sure PostgreSQL and Redis answer (starting them if
+# they are installed but stopped), then `cargo test --workspace`.
 # A service or browser that stays missing fails the run: nothing is skipped.
 #
 #   bash scripts/test.sh                # everything
@@ -16,18 +17,9 @@ export PORTCULLIS_TEST_REDIS="${PORTCULLIS_TEST_REDIS:-redis://127.0.0.1:6379}"
 # Tests that need a service or the browser fail instead of skipping when CI is set.
 export CI="${CI:-true}"
 
-step "browser"
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  echo "installing Debian's chromium and chromium-driver for the browser tests"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "chromium is missing and this user cannot install it (no root, no sudo)"; exit 1; }
-    sudo="sudo"
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-/usr/bin/chromium --version
+step "system packages (browser, xmlsec)"
+bash scripts/system-deps.sh
+/usr/bin/chromium --version 2>/dev/null
 /usr/bin/chromedriver --version
 
 step "services"

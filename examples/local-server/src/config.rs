@@ -44,6 +44,40 @@ pub(crate) struct Config {
     )]
     pub(crate) code_ttl_secs: u32,
 
+    /// A trusted issuer of JWT assertions (RFC 7523) and subject tokens (RFC 8693), as
+    /// `ISSUER=JWKS`, where JWKS is the issuer's `https` JWKS URL (loopback `http` too) or a
+    /// JWKS file. Repeat for several; enables the JWT bearer grant.
+    #[arg(
+        long = "trusted-issuer",
+        env = "PORTCULLIS_TRUSTED_ISSUERS",
+        value_name = "ISSUER=JWKS",
+        value_delimiter = ','
+    )]
+    pub(crate) trusted_issuers: Vec<String>,
+
+    /// Enables token exchange (RFC 8693) for clients holding the grant: `impersonate` issues
+    /// tokens for the subject token's subject (delegation when an actor token is sent),
+    /// `delegate` always records the acting party in `act`. Off by default.
+    #[arg(long, env = "PORTCULLIS_TOKEN_EXCHANGE", value_enum)]
+    pub(crate) token_exchange: Option<TokenExchangeMode>,
+
+    /// Entity id (`Issuer`) of a SAML 2.0 identity provider whose signed assertions clients
+    /// holding the SAML 2.0 bearer grant may exchange for tokens (RFC 7522).
+    #[arg(
+        long,
+        env = "PORTCULLIS_SAML_IDP_ENTITY_ID",
+        requires = "saml_idp_cert"
+    )]
+    pub(crate) saml_idp_entity_id: Option<String>,
+
+    /// PEM file with that identity provider's signing certificate(s).
+    #[arg(
+        long,
+        env = "PORTCULLIS_SAML_IDP_CERT",
+        requires = "saml_idp_entity_id"
+    )]
+    pub(crate) saml_idp_cert: Option<std::path::PathBuf>,
+
     /// Seed a demo user, scopes and one client of each type, and print how to use them.
     #[arg(long, env = "PORTCULLIS_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) demo: bool,
@@ -102,4 +136,13 @@ mod tests {
         .expect("parse");
         assert_eq!(config.issuer(), "http://localhost:9000");
     }
+}
+
+/// How local-server decides token exchanges (`--token-exchange`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TokenExchangeMode {
+    /// The new token speaks for the subject; with an actor token, the actor is recorded.
+    Impersonate,
+    /// The new token always records who acts (`act`): the actor token's subject or the client.
+    Delegate,
 }

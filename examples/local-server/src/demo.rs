@@ -97,9 +97,15 @@ fn demo_clients() -> Vec<(&'static str, ClientInput)> {
             "demo-native",
             ClientInput {
                 description: Some(
-                    "A command-line or mobile app (PKCE, loopback redirect on any port).".into(),
+                    "A command-line, mobile or TV app (PKCE with a loopback redirect on any \
+                     port, or the device flow)."
+                        .into(),
                 ),
-                grant_types: Some(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
+                grant_types: Some(vec![
+                    GrantType::AuthorizationCode,
+                    GrantType::RefreshToken,
+                    GrantType::DeviceCode,
+                ]),
                 redirect_uris: Some(vec!["http://127.0.0.1/callback".into()]),
                 scopes: list(&["openid", "profile", "email", "offline_access", "view:users"]),
                 ..input("Demo native app", ClientKind::Native)
@@ -260,6 +266,9 @@ Try it:
   # 3. Sign in through the browser (authorization code + PKCE) with local-client
   #    (comes with the local-client tool):
   cargo run -p local-client -- --issuer {issuer} --client-id demo-native --redirect-uri http://127.0.0.1/callback --scope 'openid profile email' login --open
+
+  # 4. Sign in on a device without a browser (device authorization grant, RFC 8628):
+  cargo run -p local-client -- --issuer {issuer} --client-id demo-native --scope 'openid profile' device
 "#
     );
     out

@@ -14,6 +14,7 @@ mod api;
 mod config;
 mod console;
 mod demo;
+mod extension_grants;
 mod logging;
 mod server;
 mod users;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::middleware;
 use portcullis_endpoints::{ConfigError, Provider, SigningKeyError, load_or_create_signing_keys};
-use portcullis_store::Store;
+use portcullis_store::{DeviceAuthorizationStore, Store};
 use portcullis_store_sql::{SqlStore, SqlStoreError, spawn_sweeper};
 use portcullis_tokens::SigningAlgorithm;
 use time::OffsetDateTime;
@@ -19,6 +19,7 @@ use crate::admin::{self, Admin, AdminError, AdminToken};
 use crate::config::Config;
 use crate::console;
 use crate::demo;
+use crate::extension_grants::{self, ExtensionGrantError};
 use crate::logging::{self, BodyLimit};
 use crate::users::{UserError, Users};
 
@@ -57,6 +58,9 @@ pub(crate) enum ServerError {
     /// The provider's configuration was refused (for example an `http` issuer off loopback).
     #[error("invalid provider configuration")]
     Provider(#[source] ConfigError),
+    /// An extension grant's configuration is unusable (an IdP certificate file, …).
+    #[error("cannot enable an extension grant")]
+    ExtensionGrant(#[from] ExtensionGrantError),
     /// Seeding the demo data failed.
     #[error("cannot seed the demo data")]
     Demo(#[source] AdminError),
@@ -106,13 +110,14 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
     )
     .await
     .map_err(ServerError::Keys)?;
-    let provider = Provider::builder(issuer.clone(), store.clone() as Arc<dyn Store>)
+    let mut builder = Provider::builder(issuer.clone(), store.clone() as Arc<dyn Store>)
         .signing_keys(keys)
         .authenticator(users.clone())
         .claims(users.clone())
         .code_ttl(time::Duration::seconds(i64::from(config.code_ttl_secs)))
-        .build()
-        .map_err(ServerError::Provider)?;
+        .device_flow(store.clone() as Arc<dyn DeviceAuthorizationStore>);
+    builder = extension_grants::register(builder, &config, &issuer, &store)?;
+    let provider = builder.build().map_err(ServerError::Provider)?;
     let admin = Admin::new(provider.clone(), users.clone());
     let demo = if config.demo {
         Some(demo::seed(&admin).await.map_err(ServerError::Demo)?)

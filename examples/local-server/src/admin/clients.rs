@@ -134,8 +134,8 @@ impl ClientInput {
                         FieldMessage::new(
                             key,
                             format!(
-                                "unknown grant type {name:?}: expected authorization_code, \
-                                 implicit, refresh_token, client_credentials or password"
+                                "unknown grant type {name:?}: expected one of {}",
+                                GrantType::ALL.map(GrantType::as_str).join(", ")
                             ),
                         )
                     })?);

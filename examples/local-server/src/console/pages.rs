@@ -193,16 +193,7 @@ impl ClientFormPage {
             errors,
             scopes,
             kinds: KINDS,
-            grants: [
-                GrantType::AuthorizationCode,
-                GrantType::RefreshToken,
-                GrantType::ClientCredentials,
-                GrantType::Password,
-                GrantType::Implicit,
-            ]
-            .iter()
-            .map(|grant| grant.as_str())
-            .collect(),
+            grants: GrantType::ALL.iter().map(|grant| grant.as_str()).collect(),
             methods: [
                 TokenEndpointAuthMethod::ClientSecretBasic,
                 TokenEndpointAuthMethod::ClientSecretPost,

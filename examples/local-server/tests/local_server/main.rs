@@ -14,6 +14,7 @@
 mod admin_api;
 mod console;
 mod demo;
+mod extension_grants;
 mod login;
 mod postgres;
 mod restart;
