@@ -130,3 +130,95 @@ async fn local_client_login_with_chromium_as_the_browser() {
     }
     browser.close().await;
 }
+
+/// RFC 8628 end to end: `local-client device` prints the verification URI and user code;
+/// Chromium opens `verification_uri_complete`, signs the demo user in, confirms and allows;
+/// the polling client gets the tokens.
+#[tokio::test(flavor = "multi_thread")]
+async fn local_client_device_flow_approved_in_chromium() {
+    let Some(mut browser) = Browser::start("local-client-device").await else {
+        return;
+    };
+    let client = local_client_binary();
+    let db = TempDb::new();
+    let server = Server::start_ok(&db.url(), None, &["--demo"]).await;
+    let password = server
+        .stdout()
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("user demo: password "))
+        .expect("the demo password")
+        .to_owned();
+
+    let mut child = Command::new(client)
+        .args(["--issuer", &server.base, "--client-id", "demo-native"])
+        .args(["--scope", "openid profile", "device"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("local-client device starts");
+    let stdout = collect(child.stdout.take().expect("stdout"));
+    let stderr = collect(child.stderr.take().expect("stderr"));
+
+    let started = Instant::now();
+    let complete = loop {
+        let text = stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(url) = text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("(or open "))
+        {
+            break url.trim_end_matches(')').to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "local-client printed no verification URI:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        complete.starts_with(&server.url("/oauth/device")),
+        "{complete}"
+    );
+
+    browser.goto(&complete).await;
+    browser.fill("input[name=username]", "demo").await;
+    browser.fill("input[name=password]", &password).await;
+    browser.shot("login").await;
+    browser
+        .follow("form button[type=submit], form input[type=submit]")
+        .await;
+    if !browser.has("button[name=decision][value=allow]").await {
+        browser.shot("enter-code").await;
+        browser.follow("form button[type=submit]").await;
+    }
+    assert!(browser.source().await.contains("Demo native app"));
+    browser.shot("confirm").await;
+    browser.follow("button[name=decision][value=allow]").await;
+    browser.shot("approved").await;
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("local-client status") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!(
+                "local-client did not finish\nstderr:\n{}",
+                stderr.lock().unwrap_or_else(|e| e.into_inner())
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let out = stdout.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let err = stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        status.success(),
+        "local-client failed\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    for expected in ["access_token", "id_token", "\"sub\""] {
+        assert!(out.contains(expected), "{expected} in:\n{out}");
+    }
+    browser.close().await;
+}

@@ -360,6 +360,35 @@ async fn pages_are_not_cached_or_framed_and_show_the_api_messages() {
         stored["roles"],
         json!([{"role": "reader"}, {"role": "writer", "division": "emea"}])
     );
+    // Extension grants are ticked like any other (here the device grant, RFC 8628).
+    let response = browser
+        .post(server.url("/admin/console/clients"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Living-room TV"),
+            ("application_type", "native"),
+            ("redirect_uris", "http://127.0.0.1/callback"),
+            ("scope", "openid"),
+            ("grant_type", "authorization_code"),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let html = response.text().await.expect("html");
+    let marker = "id=\"client-id\" value=\"";
+    let start = html.find(marker).expect("an id") + marker.len();
+    let tv = &html[start..start + html[start..].find('"').expect("end")];
+    let (_, stored) = server.admin_get(&format!("/admin/clients/{tv}")).await;
+    assert_eq!(
+        stored["grant_types"],
+        json!([
+            "authorization_code",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
+    );
+
     // Rotate secret: the new one is shown once and works, the old one stops working.
     let response = browser
         .post(server.url(&format!("/admin/console/clients/{client_id}/secret")))
