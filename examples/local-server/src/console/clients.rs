@@ -7,10 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::Console;
-use super::form::{ClientForm, FieldErrors, Form};
+use super::form::{ClientForm, FieldErrors};
 use super::pages::{
     self, Chrome, ClientFormPage, ClientPage, ClientSecretPage, ClientView, ClientsPage,
 };
+use portcullis_registry::IssuedClient;
+
 use crate::admin::AdminError;
 
 /// `GET /admin/console/clients`.
@@ -68,9 +70,8 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    let session = match console.checked(&headers, &form) {
-        Ok(session) => session,
+    let (form, session) = match console.submitted(&headers, &body) {
+        Ok(submitted) => submitted,
         Err(answer) => return *answer,
     };
     let typed = ClientForm::from_form(&form);
@@ -88,17 +89,12 @@ pub(crate) async fn create(
         }
     };
     match console.admin.create_client(input).await {
-        Ok(issued) => pages::render(
+        Ok(issued) => secret_page(
             StatusCode::CREATED,
-            &ClientSecretPage {
-                chrome: Chrome::signed_in("Client created", "clients", &session.csrf),
-                intro: format!("{} is registered.", issued.client.name),
-                client_id: issued.client.id.to_string(),
-                secret: issued
-                    .secret
-                    .as_ref()
-                    .map(|secret| secret.expose_secret().to_owned()),
-            },
+            "Client created",
+            format!("{} is registered.", issued.client.name),
+            &issued,
+            &session.csrf,
         ),
         Err(err @ (AdminError::Invalid(_) | AdminError::Conflict { .. })) => {
             form_page(
@@ -180,9 +176,8 @@ pub(crate) async fn set_revoked(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    let session = match console.checked(&headers, &form) {
-        Ok(session) => session,
+    let (form, session) = match console.submitted(&headers, &body) {
+        Ok(submitted) => submitted,
         Err(answer) => return *answer,
     };
     let revoked = match form.get("revoked") {
@@ -210,27 +205,43 @@ pub(crate) async fn rotate_secret(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    let session = match console.checked(&headers, &form) {
-        Ok(session) => session,
+    let (_, session) = match console.submitted(&headers, &body) {
+        Ok(submitted) => submitted,
         Err(answer) => return *answer,
     };
     match console.admin.rotate_secret(&id).await {
-        Ok(issued) => pages::render(
+        Ok(issued) => secret_page(
             StatusCode::OK,
-            &ClientSecretPage {
-                chrome: Chrome::signed_in("New secret", "clients", &session.csrf),
-                intro: format!(
-                    "{} has a new secret; the old one no longer works.",
-                    issued.client.name
-                ),
-                client_id: issued.client.id.to_string(),
-                secret: issued
-                    .secret
-                    .as_ref()
-                    .map(|secret| secret.expose_secret().to_owned()),
-            },
+            "New secret",
+            format!(
+                "{} has a new secret; the old one no longer works.",
+                issued.client.name
+            ),
+            &issued,
+            &session.csrf,
         ),
         Err(err) => pages::failure(&err, &session.csrf),
     }
+}
+
+/// The page that shows a client's id and its just-issued secret, once.
+fn secret_page(
+    status: StatusCode,
+    title: &str,
+    intro: String,
+    issued: &IssuedClient,
+    csrf: &str,
+) -> Response {
+    pages::render(
+        status,
+        &ClientSecretPage {
+            chrome: Chrome::signed_in(title, "clients", csrf),
+            intro,
+            client_id: issued.client.id.to_string(),
+            secret: issued
+                .secret
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_owned()),
+        },
+    )
 }

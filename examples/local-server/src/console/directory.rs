@@ -56,9 +56,8 @@ pub(crate) async fn add_scope(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let typed = Form::parse(&body);
-    let session = match console.checked(&headers, &typed) {
-        Ok(session) => session,
+    let (typed, session) = match console.submitted(&headers, &body) {
+        Ok(submitted) => submitted,
         Err(answer) => return *answer,
     };
     match console.admin.create_scope(form::scope_input(&typed)).await {
@@ -120,9 +119,8 @@ pub(crate) async fn add_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let typed = Form::parse(&body);
-    let session = match console.checked(&headers, &typed) {
-        Ok(session) => session,
+    let (typed, session) = match console.submitted(&headers, &body) {
+        Ok(submitted) => submitted,
         Err(answer) => return *answer,
     };
     match console.admin.create_user(form::new_user(&typed)).await {

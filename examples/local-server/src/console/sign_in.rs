@@ -43,6 +43,19 @@ impl Console {
     }
 }
 
+impl Console {
+    /// A submitted form with the session whose CSRF token it carries (see [`Console::checked`]).
+    pub(crate) fn submitted(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(Form, Session), Box<Response>> {
+        let form = Form::parse(body);
+        let session = self.checked(headers, &form)?;
+        Ok((form, session))
+    }
+}
+
 /// `GET /admin`: the sign-in form, or the clients when signed in already.
 pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap) -> Response {
     if console.sessions.find(&headers).is_some() {

@@ -7,17 +7,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::driver::{Browser, landing_page};
+use crate::local_client::demo_password;
 use crate::support::{ADMIN_TOKEN, Server, TempDb, random_name};
-
-/// The demo user's password from the banner.
-fn demo_password(server: &Server) -> String {
-    let stdout = server.stdout();
-    stdout
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("user demo: password "))
-        .unwrap_or_else(|| panic!("no demo password in:\n{stdout}"))
-        .to_owned()
-}
 
 /// A query parameter of `url`.
 fn query(url: &str, name: &str) -> Option<String> {
