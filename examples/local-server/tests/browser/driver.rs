@@ -46,7 +46,10 @@ impl Browser {
         }
         let turn = ONE_AT_A_TIME.lock().await;
         let port = free_port();
+        // Its own process group, so that dropping the browser also ends the Chromium
+        // processes ChromeDriver started, even when a failed test never calls `close`.
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -210,7 +213,18 @@ impl Browser {
 
     /// Ends the session (the browser exits; ChromeDriver is killed on drop).
     pub async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Kills ChromeDriver's process group: ChromeDriver and every browser it started.
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
     }
 }
 
