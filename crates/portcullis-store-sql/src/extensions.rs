@@ -43,15 +43,7 @@ mod postgres {
     super::store_impl::impl_extensions!(crate::PostgresStore);
 }
 
-/// Hands a call to whichever backend this is.
-macro_rules! delegate {
-    ($self:ident, $store:ident => $call:expr) => {
-        match $self {
-            SqlStore::Sqlite($store) => $call,
-            SqlStore::Postgres($store) => $call,
-        }
-    };
-}
+use crate::sql_store::delegate;
 
 #[async_trait]
 impl DeviceAuthorizationStore for SqlStore {

@@ -116,15 +116,16 @@ impl From<PostgresStore> for SqlStore {
     }
 }
 
-/// Hands a call to whichever backend this is.
+/// Hands a call to whichever backend this is (also used by `extensions.rs`).
 macro_rules! delegate {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
-            SqlStore::Sqlite($store) => $call,
-            SqlStore::Postgres($store) => $call,
+            $crate::SqlStore::Sqlite($store) => $call,
+            $crate::SqlStore::Postgres($store) => $call,
         }
     };
 }
+pub(crate) use delegate;
 
 #[async_trait]
 impl ClientStore for SqlStore {
