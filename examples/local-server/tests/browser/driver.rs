@@ -142,8 +142,11 @@ impl Browser {
         let started = Instant::now();
         loop {
             match old.tag_name().await {
-                Err(err) if err.is_stale_element_reference() => break,
-                Err(err) => panic!("waiting for the next page: {err}"),
+                // The old page's element is gone: the next page replaced it. Chromium says
+                // so as "stale element reference" or, mid-navigation, as an inspector error
+                // ("Node with given id does not belong to the document"); a dead session
+                // fails the `find` below.
+                Err(_) => break,
                 Ok(_) if started.elapsed() > Duration::from_secs(15) => {
                     panic!("clicking {css} loaded no new page")
                 }
