@@ -31,6 +31,8 @@ fn record(now: OffsetDateTime) -> TokenRecord {
         issued_at: now,
         expires_at: now + Duration::hours(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }
 }
 
@@ -51,6 +53,8 @@ fn pending(now: OffsetDateTime) -> PendingAuthorization {
         max_age: None,
         created_at: now,
         expires_at: now + Duration::minutes(10),
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 

@@ -4,11 +4,17 @@
 use serde_json::Value;
 
 use super::Adapter;
+pub use super::client_jwt::*;
 pub use super::device::*;
+pub use super::dpop::*;
 pub use super::extension_grants::*;
 use super::fixture::*;
 pub use super::interop::*;
 pub use super::oidc::*;
+pub use super::pairwise::*;
+pub use super::par::*;
+pub use super::registration::*;
+pub use super::resource_indicators::*;
 
 fn assert_no_store(response: &reqwest::Response) {
     assert_eq!(

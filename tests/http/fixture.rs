@@ -9,7 +9,7 @@ use portcullis_endpoints::{Provider, ProviderBuilder};
 use portcullis_grants::{Authenticator, BoxError, ClaimsSource, ManualClock};
 use portcullis_registry::ScopeSet;
 use portcullis_registry::{ClientKind, NewClient, Scope, ScopeCatalog, ScopeDefinition};
-use portcullis_resource::{Resource, StoreValidator};
+use portcullis_resource::{DpopPolicy, Resource, StoreValidator};
 use portcullis_store::{ClientStore, MemoryStore, ScopeStore};
 use portcullis_tokens::Subject;
 use serde_json::Value;
@@ -19,6 +19,9 @@ use super::{Adapter, Server};
 
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 pub const SIGNED_OUT: &str = "http://127.0.0.1:9/signed-out";
+/// The protected API's resource identifier (RFC 8707): its validator refuses tokens
+/// restricted to other resources.
+pub const API_RESOURCE: &str = "https://users-api.example/";
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";
 /// RFC 7636 Appendix B.
@@ -164,8 +167,14 @@ impl Fixture {
         ] {
             store.insert_client(client).await.expect("client stored");
         }
-        let resource =
-            Resource::new(StoreValidator::new(store.clone()).clock(clock.clone())).realm("api");
+        let resource = Resource::new(
+            StoreValidator::new(store.clone())
+                .clock(clock.clone())
+                .audience(API_RESOURCE),
+        )
+        .realm("api")
+        // RFC 9449 §11.1: the API remembers DPoP proofs, so a replay is refused.
+        .dpop(DpopPolicy::default().replay_store(Arc::new(MemoryStore::new())));
         let server = A::serve(listener, provider.clone(), resource).await;
         assert_eq!(
             server.base,

@@ -12,11 +12,17 @@
 )]
 
 pub mod cases;
+pub mod client_jwt;
 pub mod device;
+pub mod dpop;
 pub mod extension_grants;
 pub mod fixture;
 pub mod interop;
 pub mod oidc;
+pub mod pairwise;
+pub mod par;
+pub mod registration;
+pub mod resource_indicators;
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -117,6 +123,9 @@ macro_rules! suite {
             device_flow_negative_table,
             device_flow_user_code_rate_limit,
             device_flow_discovery_only_when_enabled,
+            dpop_bound_token_on_protected_route,
+            dpop_negative_table,
+            dpop_discovery_only_when_enabled,
             jwt_bearer_assertion_for_a_token,
             jwt_bearer_replay_refused,
             jwt_bearer_fetched_jwks,
@@ -124,6 +133,23 @@ macro_rules! suite {
             discovery_lists_extension_grants_only_when_registered,
             token_exchange_delegation,
             token_exchange_negative_table,
+            resource_indicators_client_credentials,
+            resource_indicators_code_flow,
+            resource_indicators_negative_table,
+            pairwise_subjects_per_sector,
+            pairwise_negative_table,
+            pairwise_registration_negative_table,
+            pairwise_discovery_only_with_salt,
+            par_code_flow,
+            par_negative_table,
+            par_required,
+            interop_openidconnect_private_key_jwt,
+            client_jwt_negative_table,
+            client_secret_jwt_token,
+            registration_open_and_use,
+            registration_management,
+            registration_negative_table,
+            registration_discovery_only_when_enabled,
         );
     };
     (@cases $adapter:ty; $($case:ident),+ $(,)?) => {

@@ -17,9 +17,12 @@ use crate::convert;
 /// Needs a [`Resource`] in the app data, registered as is (`.app_data(resource)`) or as
 /// `web::Data<Resource>` (`.app_data(web::Data::new(resource))`). Reuses the token a guard
 /// ([`RequireScope`](crate::RequireScope), [`RequireRole`](crate::RequireRole)) already
-/// validated for this request; otherwise reads the `Authorization: Bearer` header (only
-/// there, RFC 6750 §2.1) and validates it. A missing or refused token rejects the request
-/// with 401, 400 or 403 and a `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3).
+/// validated for this request; otherwise reads the `Authorization` header (only there, RFC
+/// 6750 §2.1) and validates it with [`Resource::authenticate_request`]: a bearer token as
+/// such, a DPoP-bound token only as `Authorization: DPoP` with a `DPoP` proof for this
+/// request's method and URL (RFC 9449 §7). A missing or refused token rejects the request
+/// with 401, 400 or 403 and a `WWW-Authenticate: Bearer …` (or `DPoP …`) challenge (RFC
+/// 6750 §3, RFC 9449 §7.1).
 ///
 /// ```
 /// use actix_web::{HttpResponse, web};
@@ -64,15 +67,19 @@ pub(crate) fn authenticate(
         .cloned();
     let validated = request.extensions().get::<Validated>().cloned();
     let headers = convert::headers(request.headers());
+    let method = http::Method::from_bytes(request.method().as_str().as_bytes());
+    let uri = http::Uri::try_from(request.uri().to_string());
     async move {
         let resource = resource.ok_or(BearerRejection::MissingResource)?;
         if let Some(Validated(token)) = validated {
             return Ok((resource, token));
         }
-        let outcome = match headers {
-            Ok(headers) => resource.authenticate(&headers).await,
+        let outcome = match (headers, method, uri) {
+            (Ok(headers), Ok(method), Ok(uri)) => {
+                resource.authenticate_request(&method, &uri, &headers).await
+            }
             // Unreachable in practice: both `http` crates accept the same header grammar.
-            Err(_) => Err(BearerError::InvalidRequest(
+            _ => Err(BearerError::InvalidRequest(
                 "the request headers are malformed".into(),
             )),
         };

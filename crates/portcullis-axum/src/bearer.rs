@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{Extensions, HeaderMap, StatusCode};
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 use portcullis_resource::{AccessToken, BearerError, Resource};
 
 /// The validated access token of the request.
@@ -15,9 +15,11 @@ use portcullis_resource::{AccessToken, BearerError, Resource};
 /// Needs a [`Resource`] in the request extensions (`.layer(Extension(resource))`). Reuses
 /// the token a guard ([`RequireScope`](crate::RequireScope),
 /// [`RequireRole`](crate::RequireRole)) already validated for this request; otherwise reads
-/// the `Authorization: Bearer` header (only there, RFC 6750 §2.1) and validates it. A
-/// missing or refused token rejects the request with 401, 400 or 403 and a
-/// `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3).
+/// the `Authorization` header (only there, RFC 6750 §2.1) and validates it with
+/// [`Resource::authenticate_request`]: a bearer token as such, a DPoP-bound token only as
+/// `Authorization: DPoP` with a `DPoP` proof for this request's method and URL (RFC 9449
+/// §7). A missing or refused token rejects the request with 401, 400 or 403 and a
+/// `WWW-Authenticate: Bearer …` (or `DPoP …`) challenge (RFC 6750 §3, RFC 9449 §7.1).
 ///
 /// ```
 /// use portcullis_axum::Bearer;
@@ -37,7 +39,8 @@ where
     type Rejection = BearerRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let (_, token) = authenticate(&parts.extensions, &parts.headers).await?;
+        let (_, token) =
+            authenticate(&parts.extensions, &parts.method, &parts.uri, &parts.headers).await?;
         Ok(Bearer(token))
     }
 }
@@ -51,6 +54,8 @@ pub(crate) struct Validated(pub(crate) AccessToken);
 /// `Authorization` header's, validated now.
 pub(crate) async fn authenticate(
     extensions: &Extensions,
+    method: &Method,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<(Resource, AccessToken), BearerRejection> {
     let resource = extensions
@@ -60,7 +65,7 @@ pub(crate) async fn authenticate(
     if let Some(Validated(token)) = extensions.get::<Validated>() {
         return Ok((resource, token.clone()));
     }
-    match resource.authenticate(headers).await {
+    match resource.authenticate_request(method, uri, headers).await {
         Ok(token) => Ok((resource, token)),
         Err(error) => Err(BearerRejection::Refused { error, resource }),
     }

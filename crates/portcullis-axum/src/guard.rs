@@ -138,7 +138,14 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let check = self.check.clone();
         Box::pin(async move {
-            let checked = match authenticate(request.extensions(), request.headers()).await {
+            let checked = match authenticate(
+                request.extensions(),
+                request.method(),
+                request.uri(),
+                request.headers(),
+            )
+            .await
+            {
                 Ok((resource, token)) => match check.run(&token) {
                     Ok(()) => Ok(token),
                     Err(error) => Err(BearerRejection::Refused { error, resource }),

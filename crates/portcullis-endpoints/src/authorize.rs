@@ -244,6 +244,11 @@ impl Provider {
             Ok(params) => params,
             Err(err) => return Authorization::Respond(request_error_page(&err)),
         };
+        // RFC 9126 §4: a pushed request's parameters replace the request's.
+        let (params, pushed) = match self.pushed_params(params).await {
+            Ok(found) => found,
+            Err(response) => return Authorization::Respond(response),
+        };
         let client = match requested_client_id(&params) {
             Ok(id) => match self.store().get_client(&id).await {
                 Ok(client) => client,
@@ -269,6 +274,14 @@ impl Provider {
                 Err(err) => return Authorization::Respond(self.rejected(&err)),
             };
         match client {
+            // RFC 9126 §4: where PAR is required, a request that was not pushed is refused.
+            Some(client) if !pushed && self.requires_pushed_request(&client) => {
+                Authorization::Respond(self.error_redirect(
+                    &validated.target(),
+                    AuthorizeErrorCode::InvalidRequest,
+                    "this client must push its authorization requests (RFC 9126): send request_uri from the pushed authorization request endpoint",
+                ))
+            }
             Some(client) => self.decide(validated, &client, user).await,
             // Validation succeeded, so the client exists; keep the compiler's word for it.
             None => Authorization::Respond(error_page(
@@ -550,6 +563,8 @@ impl Provider {
             max_age: request.max_age,
             created_at: now,
             expires_at,
+            resources: request.resources,
+            dpop_jkt: request.dpop_jkt,
         };
         if let Err(err) = self.store().insert_pending(pending).await {
             return Authorization::Respond(self.store_failure_redirect(&target, &err));
@@ -595,8 +610,14 @@ impl Provider {
         let id_token_auth_time = settings
             .auth_time_in_id_token(approval.max_age.is_some())
             .then_some(auth_time);
-        let mut id_token = response_type.has_id_token().then(|| {
-            IdToken::new(subject.clone(), client.id.clone(), now)
+        // OpenID Connect Core §8: a pairwise client sees its own `sub` for the user.
+        let client_sub = if response_type.has_id_token() {
+            Some(settings.subject_for_client(client, &subject)?)
+        } else {
+            None
+        };
+        let mut id_token = client_sub.map(|sub| {
+            IdToken::new(sub, client.id.clone(), now)
                 .auth_time(id_token_auth_time)
                 .nonce(approval.nonce.as_deref())
         });
@@ -621,6 +642,8 @@ impl Provider {
                 family: FamilyId::generate()?,
                 issued_at: now,
                 expires_at: now + self.policy().code_ttl,
+                resources: approval.resources.clone(),
+                dpop_jkt: approval.dpop_jkt.clone(),
             })
         } else {
             None
@@ -629,6 +652,8 @@ impl Provider {
         let records = if response_type.has_token() {
             // RFC 6749 §4.2.2: never a refresh token from the authorization endpoint.
             let minted = mint_tokens(Issuance {
+                audience: portcullis_grants::Audience::requested(approval.resources.clone()),
+                confirmation: None,
                 client,
                 subject: Some(subject.clone()),
                 scopes: scopes.clone(),
@@ -775,6 +800,8 @@ struct Approval {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     max_age: Option<u32>,
+    resources: Vec<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl Approval {
@@ -792,6 +819,8 @@ impl Approval {
                 .as_ref()
                 .map(|pkce| pkce.method.as_str().to_owned()),
             max_age: request.max_age,
+            resources: request.resources.clone(),
+            dpop_jkt: request.dpop_jkt.clone(),
         }
     }
 
@@ -820,6 +849,8 @@ impl Approval {
             code_challenge: pending.code_challenge.clone(),
             code_challenge_method: pending.code_challenge_method.clone(),
             max_age: pending.max_age,
+            resources: pending.resources.clone(),
+            dpop_jkt: pending.dpop_jkt.clone(),
         })
     }
 }
@@ -849,7 +880,7 @@ fn check_granted(granted: &ScopeSet, requested: &ScopeSet) -> Result<(), Complet
 
 /// The page for a request that must not be redirected: names the problem, escapes
 /// everything, cannot be framed or cached.
-fn error_page(status: StatusCode, code: &str, description: &str) -> Response<Bytes> {
+pub(crate) fn error_page(status: StatusCode, code: &str, description: &str) -> Response<Bytes> {
     let body = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
          <title>Authorization error</title></head>\n<body>\n\
@@ -881,7 +912,7 @@ fn request_error_page(err: &OAuthError) -> Response<Bytes> {
 }
 
 /// The store failed before the redirect URI could be trusted: a page, 503 or 500.
-fn store_failure_page(err: &StoreError) -> Response<Bytes> {
+pub(crate) fn store_failure_page(err: &StoreError) -> Response<Bytes> {
     tracing::error!("authorization request failed: storage: {err}");
     let code = AuthorizeErrorCode::for_store(err);
     let status = if code == AuthorizeErrorCode::TemporarilyUnavailable {

@@ -1,5 +1,8 @@
-//! Client authentication at the token, revocation and introspection endpoints
-//! (RFC 6749 §2.3.1, §3.2.1; RFC 7009 §2.1; RFC 7662 §2.1).
+//! Client authentication at the token, revocation, introspection, device authorization
+//! and pushed authorization request endpoints (RFC 6749 §2.3.1, §3.2.1; RFC 7009 §2.1;
+//! RFC 7662 §2.1; RFC 9126 §2): `client_secret_basic`, `client_secret_post`, `none`, and
+//! JWT assertions (`private_key_jwt`, `client_secret_jwt`: RFC 7523 §2.2 and §3, OpenID
+//! Connect Core §9), the last in the [`assertion`] module.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +14,11 @@ use portcullis_registry::{Client, ClientId, ClientSecretHash, TokenEndpointAuthM
 
 use crate::{OAuthError, Provider};
 
+pub(crate) mod assertion;
+
+pub(crate) use assertion::AssertionSettings;
+pub use assertion::{CLIENT_ASSERTION_TYPE_JWT_BEARER, SealClientSecretError};
+
 /// How the client presented itself.
 enum Presented {
     /// `Authorization: Basic` (client_secret_basic).
@@ -19,9 +27,15 @@ enum Presented {
     Post { id: String, secret: String },
     /// `client_id` alone: a public client (`none`).
     Public { id: String },
+    /// `client_assertion` with the JWT bearer `client_assertion_type` (RFC 7521 §4.2,
+    /// RFC 7523 §2.2), and the body's `client_id` if it had one.
+    Assertion {
+        body_id: Option<String>,
+        assertion: String,
+    },
 }
 
-const FAILED: &str = "client authentication failed";
+pub(crate) const FAILED: &str = "client authentication failed";
 
 /// Authenticates the client of a back-channel request.
 ///
@@ -36,6 +50,9 @@ pub(crate) async fn authenticate(
     params: &Params,
 ) -> Result<Client, OAuthError> {
     let presented = presented(provider, request, params)?;
+    if let Presented::Assertion { body_id, assertion } = &presented {
+        return assertion::authenticate(provider, body_id.as_deref(), assertion).await;
+    }
     let used_basic = matches!(presented, Presented::Basic { .. });
     let realm = used_basic.then(|| provider.issuer());
     let fail = || OAuthError::invalid_client(FAILED, realm);
@@ -48,6 +65,7 @@ pub(crate) async fn authenticate(
             (id, Some(secret), TokenEndpointAuthMethod::ClientSecretPost)
         }
         Presented::Public { id } => (id, None, TokenEndpointAuthMethod::None),
+        Presented::Assertion { .. } => return Err(fail()),
     };
     let Ok(client_id) = ClientId::new(id.as_str()) else {
         return Err(fail());
@@ -89,6 +107,35 @@ fn presented(
     }
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
+    let assertion_type = params.get("client_assertion_type");
+    let assertion = params.get("client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in
+        // each request."
+        if header.is_some() || body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method: a client assertion, the Authorization header or client_secret, not several",
+            ));
+        }
+        return match (assertion_type, assertion) {
+            // RFC 7521 §4.2: both parameters are REQUIRED.
+            (None, _) => Err(OAuthError::invalid_request(
+                "client_assertion_type is required with client_assertion",
+            )),
+            (_, None) => Err(OAuthError::invalid_request(
+                "client_assertion is required with client_assertion_type",
+            )),
+            // RFC 6749 §5.2: an unsupported authentication method is `invalid_client`, as
+            // RFC 7521 §4.2.1 makes every unusable assertion.
+            (Some(kind), Some(_)) if kind != CLIENT_ASSERTION_TYPE_JWT_BEARER => {
+                Err(OAuthError::invalid_client(FAILED, None))
+            }
+            (Some(_), Some(assertion)) => Ok(Presented::Assertion {
+                body_id: body_id.map(str::to_owned),
+                assertion: assertion.to_owned(),
+            }),
+        };
+    }
     match header {
         Some(value) => {
             let basic = || OAuthError::invalid_client(FAILED, Some(provider.issuer()));

@@ -84,6 +84,10 @@ pub struct ProviderMetadata {
     /// `device_authorization_endpoint` (RFC 8628 §4): only when the device flow is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
+    /// `registration_endpoint` (RFC 7591 §3, RFC 8414 §2, OpenID Connect Discovery 1.0
+    /// §3): only when dynamic client registration is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     /// `scopes_supported`: the scope catalog, OpenID Connect scopes included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
@@ -95,7 +99,8 @@ pub struct ProviderMetadata {
     /// `grant_types_supported`: the token endpoint's grants, plus `implicit`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grant_types_supported: Vec<String>,
-    /// `subject_types_supported`: `public` (the same `sub` for every client).
+    /// `subject_types_supported`: `public` (the same `sub` for every client), and
+    /// `pairwise` when the provider has a pairwise salt (OpenID Connect Core §8).
     #[serde(default)]
     pub subject_types_supported: Vec<String>,
     /// `id_token_signing_alg_values_supported`: the algorithms of the published keys, the
@@ -111,6 +116,31 @@ pub struct ProviderMetadata {
     /// `introspection_endpoint_auth_methods_supported` (RFC 8414 §2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    /// `token_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2): the algorithms of
+    /// `private_key_jwt` and `client_secret_jwt` assertions, present exactly when one of
+    /// those methods is offered; never `none`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// `revocation_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2), as for the
+    /// token endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// `introspection_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2), as for
+    /// the token endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// `pushed_authorization_request_endpoint` (RFC 9126 §5): only while pushed
+    /// authorization requests are enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §5): sent only when `true` (its
+    /// default is `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1): the accepted DPoP proof
+    /// algorithms, only when DPoP is enabled ([`ProviderBuilder::dpop`](crate::ProviderBuilder::dpop)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// `code_challenge_methods_supported` (RFC 7636, RFC 8414 §2): `S256`, and `plain` only
     /// when the policy allows it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -180,7 +210,7 @@ impl Provider {
             .chain(&ADDRESS_CLAIMS)
             .chain(&PHONE_CLAIMS)
             .copied();
-        let secret_methods = ["client_secret_basic", "client_secret_post"];
+        let auth_algorithms = self.client_assertion_algorithms();
         Ok(ProviderMetadata {
             issuer: self.issuer().to_owned(),
             authorization_endpoint: url(&paths.authorize),
@@ -193,6 +223,7 @@ impl Provider {
             device_authorization_endpoint: self
                 .device_flow()
                 .map(|_| url(&paths.device_authorization)),
+            registration_endpoint: self.registration_endpoint(),
             scopes_supported: catalog
                 .iter()
                 .map(|definition| definition.name.as_str().to_owned())
@@ -206,18 +237,31 @@ impl Provider {
             ]),
             response_modes_supported: strings(["query", "fragment", "form_post"]),
             grant_types_supported: strings(grant_types),
-            subject_types_supported: strings(["public"]),
+            // OpenID Connect Discovery §3 / Core §8: pairwise only with a salt to make it.
+            subject_types_supported: if self.issuer_settings().pairwise_salt.is_some() {
+                strings(["public", "pairwise"])
+            } else {
+                strings(["public"])
+            },
             id_token_signing_alg_values_supported: self
                 .signing_keys()
                 .algorithms()
                 .into_iter()
                 .map(|algorithm| algorithm.as_str().to_owned())
                 .collect(),
-            token_endpoint_auth_methods_supported: strings(
-                secret_methods.into_iter().chain(["none"]),
-            ),
-            revocation_endpoint_auth_methods_supported: strings(secret_methods),
-            introspection_endpoint_auth_methods_supported: strings(secret_methods),
+            token_endpoint_auth_methods_supported: self.client_auth_methods(true),
+            revocation_endpoint_auth_methods_supported: self.client_auth_methods(false),
+            introspection_endpoint_auth_methods_supported: self.client_auth_methods(false),
+            token_endpoint_auth_signing_alg_values_supported: auth_algorithms.clone(),
+            revocation_endpoint_auth_signing_alg_values_supported: auth_algorithms.clone(),
+            introspection_endpoint_auth_signing_alg_values_supported: auth_algorithms,
+            pushed_authorization_request_endpoint: self
+                .pushed_authorization_requests_enabled()
+                .then(|| url(&paths.pushed_authorization_request)),
+            require_pushed_authorization_requests: self.pushed_authorization_requests_required(),
+            dpop_signing_alg_values_supported: self
+                .dpop_algorithms()
+                .map(|algs| algs.iter().map(|alg| alg.as_str().to_owned()).collect()),
             code_challenge_methods_supported: strings(pkce),
             claims_supported: strings(claims),
             prompt_values_supported: strings(

@@ -42,6 +42,8 @@ pub enum AuthorizeErrorCode {
     RequestNotSupported,
     /// `request_uri_not_supported` (OpenID Connect)
     RequestUriNotSupported,
+    /// `invalid_target` (RFC 8707 §2)
+    InvalidTarget,
 }
 
 impl AuthorizeErrorCode {
@@ -64,6 +66,7 @@ impl AuthorizeErrorCode {
             AuthorizeErrorCode::ConsentRequired => "consent_required",
             AuthorizeErrorCode::RequestNotSupported => "request_not_supported",
             AuthorizeErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            AuthorizeErrorCode::InvalidTarget => "invalid_target",
         }
     }
 
@@ -88,6 +91,7 @@ impl AuthorizeErrorCode {
             AuthorizationError::RequestUriNotSupported(_) => {
                 AuthorizeErrorCode::RequestUriNotSupported
             }
+            AuthorizationError::InvalidTarget(_) => AuthorizeErrorCode::InvalidTarget,
             // `InvalidRequest`, and whatever later versions add.
             _ => AuthorizeErrorCode::InvalidRequest,
         }
@@ -198,6 +202,16 @@ impl OAuthError {
         );
         err.allow = Some(allowed);
         err
+    }
+
+    /// Any other protocol error `code` answered with 400: the authorization endpoint's
+    /// codes in JSON, as the pushed authorization request endpoint answers them (RFC 9126
+    /// §2.3).
+    pub(crate) fn bad_request(
+        code: &'static str,
+        description: impl Into<Cow<'static, str>>,
+    ) -> OAuthError {
+        OAuthError::new(code, StatusCode::BAD_REQUEST, description.into())
     }
 
     /// `unsupported_token_type`, 400 (RFC 7009 §2.2.1).

@@ -71,12 +71,21 @@ pub struct IntrospectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub issued_at: Option<OffsetDateTime>,
-    /// `Bearer` for an access token, `refresh_token` for a refresh token (`token_type`).
+    /// `Bearer` for an access token (`DPoP` for a DPoP-bound one, RFC 9449 §6.2),
+    /// `refresh_token` for a refresh token (`token_type`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
     /// The issuer that issued the token (`iss`), exactly the provider's issuer.
     #[serde(rename = "iss", default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The resource servers the token is for (`aud`, RFC 7662 §2.2 / RFC 8707); absent when
+    /// the token is not restricted.
+    #[serde(rename = "aud", default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// The key a DPoP-bound token is bound to (`cnf`, RFC 9449 §6.2); absent for bearer
+    /// tokens.
+    #[serde(rename = "cnf", default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<crate::Confirmation>,
     /// The role × division assignments the client held when the token was issued (machine
     /// clients; `roles`, each `{"role", "division"?}`); absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -98,6 +107,8 @@ impl IntrospectionResponse {
     fn active(record: TokenRecord, issuer: &str) -> IntrospectionResponse {
         let token_type = match record.kind {
             TokenKind::RefreshToken => REFRESH_TOKEN,
+            // RFC 9449 §6.2: a bound access token is a `DPoP` token.
+            _ if record.confirmation.is_some() => crate::dpop::DPOP_TOKEN_TYPE,
             _ => BEARER,
         };
         IntrospectionResponse {
@@ -109,6 +120,8 @@ impl IntrospectionResponse {
             issued_at: Some(record.issued_at),
             token_type: Some(token_type.to_owned()),
             issuer: Some(issuer.to_owned()),
+            audience: record.audience,
+            confirmation: record.confirmation.map(|jkt| crate::Confirmation { jkt }),
             roles: record.roles,
         }
     }
@@ -156,6 +169,8 @@ impl Provider {
     /// store.insert_client(client.clone()).await?;
     /// let keys = provider.signing_keys();
     /// let minted = mint_tokens(Issuance {
+    ///     audience: portcullis_grants::Audience::unrestricted(),
+    ///     confirmation: None,
     ///     client: &client,
     ///     subject: None,
     ///     scopes: ScopeSet::new(),
@@ -205,7 +220,7 @@ impl Provider {
     ) -> Result<IntrospectionResponse, OAuthError> {
         let params = request::form(request, self.max_body_bytes())?;
         let caller = client_auth::authenticate(self, request, &params).await?;
-        if !caller.auth_method.uses_secret() {
+        if !caller.auth_method.is_confidential() {
             // §2.1: "the endpoint MUST also require some form of authorization". A public
             // client proves nothing by naming itself; refused with the same answer as any
             // failed authentication.

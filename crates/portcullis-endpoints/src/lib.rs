@@ -14,12 +14,24 @@
 //! | end session | [`Provider::end_session`] | OpenID Connect RP-Initiated Logout 1.0 |
 //! | device authorization (with [`ProviderBuilder::device_flow`]) | [`Provider::device_authorization`] | RFC 8628 §3.1 |
 //! | device verification page (feature `ui`) | `Provider::device_verification_page` | RFC 8628 §3.3 |
+//! | dynamic client registration and management (with [`ProviderBuilder::registration`]) | [`Provider::client_registration`] | RFC 7591 §3; RFC 7592 §2 |
+//! | pushed authorization request (unless turned off) | [`Provider::pushed_authorization_request`] | RFC 9126 |
 //!
 //! [`Provider::routes`] lists every endpoint with its path and [`Provider::handle`] answers
 //! a request for one: an adapter mounts the first and calls the second.
 //! | token | [`Provider::token`] | RFC 6749 §3.2, §5 |
 //! | revocation | [`Provider::revoke`] | RFC 7009 |
 //! | introspection | [`Provider::introspect`] | RFC 7662 |
+//!
+//! Clients authenticate at the token, revocation, introspection, device authorization and
+//! pushed authorization request endpoints with a client secret (Basic or in the body), as
+//! public clients by `client_id`, or with a JWT (`private_key_jwt`, `client_secret_jwt`:
+//! RFC 7523 §2.2, OpenID Connect Core §9) once
+//! [`ProviderBuilder::client_assertion_replay_store`] is set.
+//!
+//! With [`ProviderBuilder::dpop`], tokens are sender-constrained by DPoP (RFC 9449): a
+//! token request with a `DPoP` proof gets `token_type: "DPoP"` and tokens bound to the
+//! proof's key, UserInfo accepts `Authorization: DPoP`, and server nonces are available.
 //!
 //! Failures become RFC error codes in one place (the `error` module): [`OAuthError`] for
 //! the JSON endpoints, [`AuthorizeErrorCode`] for the authorization endpoint.
@@ -29,11 +41,14 @@ mod browser;
 mod client_auth;
 mod device;
 mod discovery;
+mod dpop;
 mod end_session;
 mod error;
 mod introspection;
 mod jwks;
+mod par;
 mod provider;
+mod registration;
 mod request;
 mod response;
 mod revocation;
@@ -43,16 +58,20 @@ mod token;
 mod userinfo;
 
 pub use authorize::*;
+pub use client_auth::{CLIENT_ASSERTION_TYPE_JWT_BEARER, SealClientSecretError};
 pub use device::{
     USER_CODE_ATTEMPT_WINDOW, USER_CODE_ATTEMPTS_GLOBAL, USER_CODE_ATTEMPTS_PER_USER,
     USER_CODE_LIMITER_CAPACITY,
 };
 pub use discovery::*;
+pub use dpop::{Confirmation, DPOP_HEADER, DPOP_NONCE_HEADER, DPOP_TOKEN_TYPE, DpopSettings};
 pub use end_session::*;
 pub use error::{AuthorizeErrorCode, OAuthError};
 pub use introspection::*;
 pub use jwks::*;
+pub use par::REQUEST_URI_PREFIX;
 pub use provider::{ConfigError, DEFAULT_MAX_BODY_BYTES, Paths, Provider, ProviderBuilder};
+pub use registration::{REGISTRATION_ACCESS_TOKEN_LIFETIME, RegistrationPolicy};
 pub use revocation::*;
 pub use routes::Endpoint;
 pub use signing_keys::*;

@@ -50,6 +50,13 @@ pub struct Paths {
     /// Where users enter a device's user code (RFC 8628 §3.2 `verification_uri`), default
     /// `/oauth/device`: the `ui` feature's page, or the application's own.
     pub device_verification: String,
+    /// Dynamic client registration (RFC 7591 §3) and client configuration (RFC 7592 §2)
+    /// endpoint, default `/oauth/register`; mounted only with
+    /// [`ProviderBuilder::registration`].
+    pub registration: String,
+    /// Pushed authorization request endpoint (RFC 9126 §2), default `/oauth/par`; mounted
+    /// unless [`ProviderBuilder::pushed_authorization_requests`] turns it off.
+    pub pushed_authorization_request: String,
 }
 
 impl Default for Paths {
@@ -66,6 +73,8 @@ impl Default for Paths {
             end_session: "/oauth/logout".into(),
             device_authorization: "/oauth/device_authorization".into(),
             device_verification: "/oauth/device".into(),
+            registration: "/oauth/register".into(),
+            pushed_authorization_request: "/oauth/par".into(),
         }
     }
 }
@@ -112,6 +121,12 @@ pub enum ConfigError {
     /// [`TokenError`]'s display).
     #[error("no signing key: {0}")]
     SigningKey(String),
+    /// Inconsistent DPoP settings ([`ProviderBuilder::dpop`]).
+    #[error("invalid DPoP settings: {reason}")]
+    Dpop {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 pub(crate) struct Inner {
@@ -134,6 +149,14 @@ pub(crate) struct Inner {
     pub(crate) retired_key_grace: Duration,
     /// The device flow (RFC 8628), when enabled.
     pub(crate) device: Option<crate::device::DeviceState>,
+    /// Dynamic client registration (RFC 7591, RFC 7592), when enabled.
+    pub(crate) registration: Option<crate::RegistrationPolicy>,
+    /// JWT client authentication (RFC 7523 §2.2, OpenID Connect Core §9).
+    pub(crate) assertions: crate::client_auth::AssertionSettings,
+    /// Pushed authorization requests (RFC 9126).
+    pub(crate) par: crate::par::ParSettings,
+    /// DPoP (RFC 9449), when enabled.
+    pub(crate) dpop: Option<crate::dpop::DpopState>,
 }
 
 /// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
@@ -190,6 +213,10 @@ impl Provider {
             device_store: None,
             device_lifetime: DeviceFlow::DEFAULT_LIFETIME,
             device_interval_secs: DeviceFlow::DEFAULT_INTERVAL_SECS,
+            registration: None,
+            assertions: crate::client_auth::AssertionSettings::default(),
+            par: crate::par::ParSettings::default(),
+            dpop: None,
         }
     }
 
@@ -326,6 +353,13 @@ pub struct ProviderBuilder {
     device_store: Option<Arc<dyn DeviceAuthorizationStore>>,
     device_lifetime: Duration,
     device_interval_secs: u32,
+    registration: Option<crate::RegistrationPolicy>,
+    /// JWT client authentication settings (`client_auth::assertion`).
+    pub(crate) assertions: crate::client_auth::AssertionSettings,
+    /// Pushed authorization request settings (`par`).
+    pub(crate) par: crate::par::ParSettings,
+    /// DPoP settings (`dpop`).
+    pub(crate) dpop: Option<crate::dpop::DpopSettings>,
 }
 
 impl ProviderBuilder {
@@ -379,6 +413,47 @@ impl ProviderBuilder {
     /// `aud` of JWT access tokens. Default: the issuer.
     pub fn access_token_audience(mut self, audience: impl Into<String>) -> Self {
         self.settings.access_token_audience = audience.into();
+        self
+    }
+
+    /// Which RFC 8707 resource indicators clients may name, at the authorization and token
+    /// endpoints. Default: any absolute URI without a fragment.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use portcullis_grants::ResourcePolicy;
+    /// let provider = portcullis_endpoints::Provider::builder(
+    ///     "https://id.example",
+    ///     Arc::new(portcullis_store::MemoryStore::new()),
+    /// )
+    /// .resources(ResourcePolicy::only(["https://api.example/"]))
+    /// .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resources(mut self, policy: portcullis_grants::ResourcePolicy) -> Self {
+        self.policy.resources = policy.clone();
+        self.settings.resources = policy;
+        self
+    }
+
+    /// The secret salt of pairwise subject identifiers (OpenID Connect Core §8.1). With it
+    /// discovery lists `pairwise` in `subject_types_supported` and pairwise clients are
+    /// served; keep it stable, or every pairwise `sub` changes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use portcullis_grants::PairwiseSalt;
+    /// let salt = PairwiseSalt::new(b"a stable secret of 16+ bytes".to_vec()).expect("long enough");
+    /// let provider = portcullis_endpoints::Provider::builder(
+    ///     "https://id.example",
+    ///     Arc::new(portcullis_store::MemoryStore::new()),
+    /// )
+    /// .pairwise_salt(salt)
+    /// .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pairwise_salt(mut self, salt: portcullis_grants::PairwiseSalt) -> Self {
+        self.settings.pairwise_salt = Some(salt);
         self
     }
 
@@ -500,6 +575,26 @@ impl ProviderBuilder {
         self
     }
 
+    /// Enables dynamic client registration (RFC 7591) and its management protocol
+    /// (RFC 7592) under `policy`: the endpoint at [`Paths::registration`] and the discovery
+    /// member `registration_endpoint`. Default: off, and neither exists.
+    ///
+    /// ```
+    /// use portcullis_endpoints::{Provider, RegistrationPolicy};
+    /// use portcullis_store::MemoryStore;
+    /// use std::sync::Arc;
+    ///
+    /// let provider = Provider::builder("https://id.example", Arc::new(MemoryStore::new()))
+    ///     .registration(RegistrationPolicy::initial_access_tokens(["onboarding-token"]))
+    ///     .build()?;
+    /// assert!(provider.routes().iter().any(|(path, _)| path == "/oauth/register"));
+    /// # Ok::<(), portcullis_endpoints::ConfigError>(())
+    /// ```
+    pub fn registration(mut self, policy: crate::RegistrationPolicy) -> Self {
+        self.registration = Some(policy);
+        self
+    }
+
     /// Checks the configuration and builds the provider.
     ///
     /// # Errors
@@ -567,6 +662,9 @@ impl ProviderBuilder {
                 max: 60,
             });
         }
+        self.par.check()?;
+        self.assertions.check()?;
+        let dpop = self.dpop.map(crate::dpop::DpopState::new).transpose()?;
         let keys = match self.keys {
             Some(keys) => keys,
             None => KeySet::new(
@@ -633,6 +731,10 @@ impl ProviderBuilder {
             session_lifetime: self.session_lifetime,
             retired_key_grace: self.retired_key_grace,
             device,
+            registration: self.registration,
+            assertions: self.assertions,
+            par: self.par,
+            dpop,
         })))
     }
 }

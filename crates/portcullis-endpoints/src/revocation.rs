@@ -137,6 +137,8 @@ impl Provider {
     /// store.insert_client(client.clone()).await?;
     /// let keys = provider.signing_keys();
     /// let minted = mint_tokens(Issuance {
+    ///     audience: portcullis_grants::Audience::unrestricted(),
+    ///     confirmation: None,
     ///     client: &client,
     ///     subject: None,
     ///     scopes: ScopeSet::new(),

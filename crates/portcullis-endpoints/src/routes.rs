@@ -46,6 +46,11 @@ pub enum Endpoint {
     /// `Provider::device_verification_page` (feature `ui`, only with a device flow)
     #[cfg(feature = "ui")]
     DeviceVerification,
+    /// [`Provider::client_registration`] (only with dynamic client registration)
+    Registration,
+    /// [`Provider::pushed_authorization_request`] (unless pushed authorization requests
+    /// are turned off)
+    PushedAuthorizationRequest,
 }
 
 impl Provider {
@@ -74,6 +79,12 @@ impl Provider {
             #[cfg(feature = "ui")]
             (paths.consent.clone(), Endpoint::Consent),
         ];
+        if self.pushed_authorization_requests_enabled() {
+            routes.push((
+                paths.pushed_authorization_request.clone(),
+                Endpoint::PushedAuthorizationRequest,
+            ));
+        }
         if self.device_flow().is_some() {
             routes.push((
                 paths.device_authorization.clone(),
@@ -84,6 +95,9 @@ impl Provider {
                 paths.device_verification.clone(),
                 Endpoint::DeviceVerification,
             ));
+        }
+        if self.registration_policy().is_some() {
+            routes.push((paths.registration.clone(), Endpoint::Registration));
         }
         routes
     }
@@ -109,6 +123,10 @@ impl Provider {
             Endpoint::DeviceAuthorization => self.device_authorization(request).await,
             #[cfg(feature = "ui")]
             Endpoint::DeviceVerification => self.device_verification_page(request).await,
+            Endpoint::Registration => self.client_registration(request).await,
+            Endpoint::PushedAuthorizationRequest => {
+                self.pushed_authorization_request(request).await
+            }
         }
     }
 }

@@ -36,10 +36,11 @@ impl Provider {
     /// # });
     /// ```
     pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
-        match self.exchange(&request).await {
+        let answer = match self.exchange(&request).await {
             Ok(tokens) => response::json(StatusCode::OK, &Value::Object(token_body(tokens))),
             Err(err) => response::oauth_error(&err),
-        }
+        };
+        crate::dpop::with_nonce(self, answer)
     }
 
     async fn exchange(&self, request: &Request<Bytes>) -> Result<TokenResponse, OAuthError> {
@@ -57,8 +58,10 @@ impl Provider {
             .scope_catalog()
             .await
             .map_err(|err| OAuthError::store(&err))?;
+        // RFC 9449 §5: a valid DPoP proof binds the tokens to its key.
+        let dpop_jkt = crate::dpop::token_request(self, request, &client, &params).await?;
         let keys = self.signing_keys();
-        let cx = GrantContext::new(
+        let mut cx = GrantContext::new(
             self.store().as_ref(),
             &client,
             &params,
@@ -72,6 +75,7 @@ impl Provider {
                 claims: self.0.claims.as_ref(),
             },
         );
+        cx.dpop_jkt = dpop_jkt;
         grant.exchange(&cx).await.map_err(OAuthError::from)
     }
 }

@@ -77,6 +77,9 @@ enum Refusal {
     InsufficientScope,
     /// The server could not decide (store or claims source failed).
     Failed(OAuthError),
+    /// A DPoP-bound token without a valid proof, or the DPoP scheme with a bearer token:
+    /// 401 with a `DPoP` challenge (RFC 9449 §7.1, §7.2).
+    Dpop(crate::dpop::DpopRefusal),
 }
 
 impl Refusal {
@@ -86,10 +89,11 @@ impl Refusal {
             Refusal::InvalidRequest(_) => Some("invalid_request"),
             Refusal::InvalidToken(_) => Some("invalid_token"),
             Refusal::InsufficientScope => Some("insufficient_scope"),
+            Refusal::Dpop(refusal) => Some(refusal.code),
         }
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         match self {
             Refusal::NoToken => "a bearer token is required",
             Refusal::InvalidRequest(description) | Refusal::InvalidToken(description) => {
@@ -97,12 +101,15 @@ impl Refusal {
             }
             Refusal::InsufficientScope => "the access token was not granted the openid scope",
             Refusal::Failed(_) => "",
+            Refusal::Dpop(refusal) => &refusal.description,
         }
     }
 
     fn status(&self) -> StatusCode {
         match self {
-            Refusal::NoToken | Refusal::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Refusal::NoToken | Refusal::InvalidToken(_) | Refusal::Dpop(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Refusal::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Refusal::InsufficientScope => StatusCode::FORBIDDEN,
             Refusal::Failed(err) => err.status(),
@@ -111,6 +118,9 @@ impl Refusal {
 
     /// The `WWW-Authenticate` challenge (RFC 6750 §3).
     fn challenge(&self, realm: &str) -> String {
+        if let Refusal::Dpop(refusal) = self {
+            return refusal.challenge();
+        }
         let mut challenge = format!("Bearer realm=\"{}\"", quotable(realm));
         if let Some(code) = self.code() {
             challenge.push_str(&format!(
@@ -214,7 +224,11 @@ impl Provider {
         if request.body().len() > self.max_body_bytes() {
             return Err(OAuthError::body_too_large(self.max_body_bytes()).into());
         }
-        let token = bearer_token(request.headers())?;
+        let (token, dpop) = bearer_token(request.headers())?;
+        if dpop && self.dpop_algorithms().is_none() {
+            // Without DPoP enabled the scheme is as unknown as any other.
+            return Err(Refusal::NoToken);
+        }
         if token_elsewhere(request) {
             return Err(Refusal::InvalidRequest(
                 "send the access token in the Authorization header only",
@@ -232,9 +246,14 @@ impl Provider {
             .get_client(&record.client_id)
             .await
             .map_err(|err| OAuthError::store(&err))?;
-        if client.is_none_or(|client| client.revoked) {
+        let Some(client) = client.filter(|client| !client.revoked) else {
             return Err(invalid);
-        }
+        };
+        // RFC 9449 §7: a bound token needs the DPoP scheme and a proof by its key.
+        let userinfo = &self.paths().userinfo;
+        crate::dpop::protected_request(self, request, userinfo, token, dpop, &record)
+            .await
+            .map_err(Refusal::Dpop)?;
         let Some(subject) = record.subject else {
             return Err(Refusal::InvalidToken(
                 "the access token does not act for a user",
@@ -252,7 +271,12 @@ impl Provider {
         let mut released = released_claims(claims, &record.scopes);
         // Core §5.3.2: "The sub Claim MUST always be returned", and it must be the ID
         // token's: the token's subject, never the claims source's.
-        released.insert("sub".into(), Value::String(subject.as_str().to_owned()));
+        // Core §8: a pairwise client sees the same pairwise `sub` as in its ID tokens.
+        let sub = self
+            .issuer_settings()
+            .subject_for_client(&client, &subject)
+            .map_err(OAuthError::from)?;
+        released.insert("sub".into(), Value::String(sub.as_str().to_owned()));
         Ok(released)
     }
 }
@@ -271,12 +295,13 @@ fn released_claims(claims: Map<String, Value>, scopes: &ScopeSet) -> Map<String,
         .collect()
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1) or `Authorization: DPoP
+/// <token>` (RFC 9449 §7.1), and whether the scheme is `DPoP`.
 ///
 /// The scheme is case-insensitive (RFC 9110 §11.1); the token must match `b64token`. No
 /// header, or another scheme, is no token; a repeated header or a malformed token is
 /// `invalid_request`.
-fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
+fn bearer_token(headers: &HeaderMap) -> Result<(&str, bool), Refusal> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(Refusal::NoToken);
@@ -290,7 +315,8 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
         .to_str()
         .map_err(|_| Refusal::InvalidRequest("the Authorization header is not text"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !scheme.eq_ignore_ascii_case("bearer") && !dpop {
         return Err(Refusal::NoToken);
     }
     let token = token.trim_start_matches(' ');
@@ -300,7 +326,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
     if !is_b64token(token) {
         return Err(Refusal::InvalidRequest("the bearer token is malformed"));
     }
-    Ok(token)
+    Ok((token, dpop))
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.

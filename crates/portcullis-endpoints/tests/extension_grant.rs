@@ -29,6 +29,8 @@ impl Grant for MagicWord {
             });
         }
         let minted = mint_tokens(Issuance {
+            audience: portcullis_grants::Audience::unrestricted(),
+            confirmation: None,
             client: cx.client,
             subject: None,
             scopes: ScopeSet::new(),

@@ -95,6 +95,8 @@ impl<'a> Mint<'a> {
     async fn store(self, store: &dyn TokenStore) -> Issued {
         let scopes = ScopeSet::parse(self.scopes).unwrap();
         let minted = mint_tokens(Issuance {
+            audience: portcullis_grants::Audience::unrestricted(),
+            confirmation: None,
             client: self.client,
             subject: self.subject.map(|s| Subject::new(s).unwrap()),
             scopes: scopes.clone(),

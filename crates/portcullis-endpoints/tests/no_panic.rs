@@ -214,6 +214,8 @@ impl World {
                 }
                 let machine = client.client.kind == ClientKind::Machine;
                 let minted = mint_tokens(Issuance {
+                    audience: portcullis_grants::Audience::unrestricted(),
+                    confirmation: None,
                     client: &client.client,
                     subject: (!machine).then(|| Subject::new("user-alice").unwrap()),
                     scopes: ScopeSet::parse("view:users").unwrap(),

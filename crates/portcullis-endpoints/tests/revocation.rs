@@ -68,6 +68,8 @@ async fn mint_stored(
     let family = family.unwrap_or_else(|| FamilyId::generate().unwrap());
     let scopes = ScopeSet::parse("view:users").unwrap();
     let minted = mint_tokens(Issuance {
+        audience: portcullis_grants::Audience::unrestricted(),
+        confirmation: None,
         client,
         subject: (client.kind != ClientKind::Machine).then(|| Subject::new("user-alice").unwrap()),
         scopes: scopes.clone(),

@@ -51,6 +51,7 @@ fn auth_req(client: &Registered, pairs: &[(&str, &str)]) -> Request<Bytes> {
         TokenEndpointAuthMethod::ClientSecretBasic => basic_req(client, pairs),
         TokenEndpointAuthMethod::ClientSecretPost => post_req(client, pairs),
         TokenEndpointAuthMethod::None => public_req(client, pairs),
+        other => panic!("these tests register no {other} client"),
     }
 }
 
@@ -113,6 +114,8 @@ async fn insert_code(h: &Harness, client: &Registered, spec: CodeSpec<'_>) -> (S
             family: family.clone(),
             issued_at: spec.issued_at,
             expires_at: spec.expires_at,
+            resources: Vec::new(),
+            dpop_jkt: None,
         })
         .await
         .unwrap();
@@ -141,6 +144,8 @@ async fn insert_token(
             issued_at: now.min(now + expires_in) - Duration::minutes(1),
             expires_at: now + expires_in,
             status,
+            audience: Vec::new(),
+            confirmation: None,
         }])
         .await
         .unwrap();

@@ -83,6 +83,8 @@ async fn code_for(h: &Harness, client: &Registered) -> (String, FamilyId) {
             family: family.clone(),
             issued_at: now,
             expires_at: now + Duration::minutes(10),
+            resources: Vec::new(),
+            dpop_jkt: None,
         })
         .await
         .unwrap();

@@ -11,6 +11,7 @@ use portcullis_registry::{GrantType, OPENID_SCOPE};
 use portcullis_store::{AuthorizationCode, CodeRedemption};
 use portcullis_tokens::{RawToken, TokenKind};
 
+use crate::Audience;
 use crate::pkce::{self, CodeChallengeMethod};
 use crate::{
     Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse,
@@ -70,6 +71,7 @@ impl Grant for AuthorizationCodeGrant {
             .ok_or_else(|| GrantError::invalid_grant(INVALID_CODE))?;
         check_redirect_uri(&record, cx.params.get("redirect_uri"))?;
         check_pkce(cx, &record)?;
+        let audience = Audience::narrow(&record.resources, cx.resources()?)?;
 
         let scopes = record.scopes.clone();
         let openid = scopes.contains(OPENID_SCOPE);
@@ -86,13 +88,19 @@ impl Grant for AuthorizationCodeGrant {
             refresh_scopes,
             auth_time: record.auth_time,
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         if openid {
-            let id_token = IdToken::new(record.subject.clone(), cx.client.id.clone(), cx.now)
-                .auth_time(record.auth_time)
-                .nonce(record.nonce.as_deref())
-                .access_token(response.access_token.expose_secret())
-                .sign(cx.settings, cx.keys)?;
+            let id_token = IdToken::new(
+                cx.subject_for_client(&record.subject)?,
+                cx.client.id.clone(),
+                cx.now,
+            )
+            .auth_time(record.auth_time)
+            .nonce(record.nonce.as_deref())
+            .access_token(response.access_token.expose_secret())
+            .sign(cx.settings, cx.keys)?;
             response.set_id_token(id_token);
         }
         match cx.store.redeem_code(&code, records, cx.now).await? {

@@ -656,6 +656,10 @@ pub enum AuthorizationError {
     /// `request_uri_not_supported` (OIDC Core §3.1.2.6).
     #[error("request_uri_not_supported: {0}")]
     RequestUriNotSupported(Cow<'static, str>),
+    /// `invalid_target` (RFC 8707 §2): a `resource` is not an absolute URI without a
+    /// fragment, or not one the provider accepts.
+    #[error("invalid_target: {0}")]
+    InvalidTarget(Cow<'static, str>),
 }
 
 impl AuthorizationError {
@@ -673,6 +677,7 @@ impl AuthorizationError {
             AuthorizationError::InvalidScope(_) => "invalid_scope",
             AuthorizationError::RequestNotSupported(_) => "request_not_supported",
             AuthorizationError::RequestUriNotSupported(_) => "request_uri_not_supported",
+            AuthorizationError::InvalidTarget(_) => "invalid_target",
         }
     }
 
@@ -689,7 +694,8 @@ impl AuthorizationError {
             | AuthorizationError::UnsupportedResponseType(d)
             | AuthorizationError::InvalidScope(d)
             | AuthorizationError::RequestNotSupported(d)
-            | AuthorizationError::RequestUriNotSupported(d) => d,
+            | AuthorizationError::RequestUriNotSupported(d)
+            | AuthorizationError::InvalidTarget(d) => d,
         }
     }
 }
@@ -723,6 +729,10 @@ pub struct AuthorizationRequest {
     pub prompt: PromptSet,
     /// OpenID Connect `max_age` in seconds (values past `u32::MAX` saturate).
     pub max_age: Option<u32>,
+    /// RFC 8707 `resource` values: the resource servers the client wants tokens for.
+    pub resources: Vec<String>,
+    /// RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -886,7 +896,7 @@ impl AuthorizationRequest {
         let code_challenge = code_challenge(params, policy).map_err(invalid)?;
         // RFC 7636 §4.4.1; RFC 9700 §2.1.1: public clients must use PKCE.
         let must_use_pkce = client.is_public()
-            || !client.auth_method.uses_secret()
+            || !client.auth_method.is_confidential()
             || policy.pkce.required_for_confidential_clients;
         if response_type.has_code() && must_use_pkce && code_challenge.is_none() {
             return Err(invalid(
@@ -914,6 +924,33 @@ impl AuthorizationRequest {
             })
             .transpose()?;
 
+        // RFC 8707 §2: absolute URIs without fragments, accepted by the provider.
+        let resources = policy
+            .resources
+            .check(params.get_all("resource"))
+            .map_err(|err| {
+                fail(AuthorizationError::InvalidTarget(
+                    err.description().to_owned().into(),
+                ))
+            })?;
+        // RFC 9449 §10: a JWK SHA-256 thumbprint is 43 base64url characters.
+        let dpop_jkt = match params.get("dpop_jkt") {
+            Some(jkt)
+                if jkt.len() == 43
+                    && jkt
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Some(jkt.to_owned())
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "dpop_jkt must be a base64url JWK SHA-256 thumbprint (RFC 9449 §10)".into(),
+                ));
+            }
+            None => None,
+        };
+
         Ok(AuthorizationRequest {
             client_id: client.id.clone(),
             response_type,
@@ -926,6 +963,8 @@ impl AuthorizationRequest {
             code_challenge,
             prompt,
             max_age,
+            resources,
+            dpop_jkt,
         })
     }
 }

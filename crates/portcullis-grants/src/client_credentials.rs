@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use portcullis_registry::{GrantType, OFFLINE_ACCESS_SCOPE, OPENID_SCOPE, ScopeSet};
 use portcullis_store::FamilyId;
 
+use crate::Audience;
 use crate::{Grant, GrantContext, GrantError, Issuance, TokenResponse, mint_tokens};
 
 /// The OpenID Connect scopes that describe a user (OpenID Connect Core §5.4, §11). A
@@ -100,6 +101,7 @@ impl Grant for ClientCredentialsGrant {
             ));
         }
         cx.require_grant(GrantType::ClientCredentials)?;
+        let audience = Audience::requested(cx.resources()?);
         let scopes = direct_grant_scope(cx, DefaultScope::AllAllowedExceptUserScopes)?;
         let minted = mint_tokens(Issuance {
             client: cx.client,
@@ -110,6 +112,8 @@ impl Grant for ClientCredentialsGrant {
             refresh_scopes: None,
             auth_time: None,
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         cx.store.insert_tokens(minted.records).await?;
         Ok(minted.response)

@@ -20,6 +20,7 @@ use portcullis_store::{
 use portcullis_tokens::{RawToken, Subject, TokenError, TokenHash, TokenKind, mint};
 use time::{Duration, OffsetDateTime};
 
+use crate::Audience;
 use crate::{
     Grant, GrantContext, GrantError, IdToken, Issuance, Minted, Params, TokenResponse,
     issues_refresh_token, mint_tokens,
@@ -418,6 +419,7 @@ impl Grant for DeviceCodeGrant {
 
     async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
         cx.require_grant(GrantType::DeviceCode)?;
+        let audience = Audience::requested(cx.resources()?);
         let presented = cx.required("device_code")?;
         let key = RawToken::parse(presented, TokenKind::DeviceCode)
             .map_err(|_| GrantError::invalid_grant(INVALID_DEVICE_CODE))?
@@ -478,16 +480,22 @@ impl Grant for DeviceCodeGrant {
             refresh_scopes,
             auth_time: Some(auth_time),
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         if openid {
-            let id_token = IdToken::new(subject, cx.client.id.clone(), cx.now)
-                .auth_time(
-                    cx.settings
-                        .auth_time_in_id_token(false)
-                        .then_some(auth_time),
-                )
-                .access_token(response.access_token.expose_secret())
-                .sign(cx.settings, cx.keys)?;
+            let id_token = IdToken::new(
+                cx.subject_for_client(&subject)?,
+                cx.client.id.clone(),
+                cx.now,
+            )
+            .auth_time(
+                cx.settings
+                    .auth_time_in_id_token(false)
+                    .then_some(auth_time),
+            )
+            .access_token(response.access_token.expose_secret())
+            .sign(cx.settings, cx.keys)?;
             response.set_id_token(id_token);
         }
         cx.store.insert_tokens(records).await?;

@@ -39,6 +39,9 @@ pub struct GrantContext<'a> {
     pub keys: &'a KeySet,
     /// Where user claims for ID tokens come from.
     pub claims: &'a dyn ClaimsSource,
+    /// The SHA-256 thumbprint of the key of a verified DPoP proof that came with the
+    /// request (RFC 9449 §4.3), set by the token endpoint; `None` for a bearer request.
+    pub dpop_jkt: Option<String>,
 }
 
 impl<'a> GrantContext<'a> {
@@ -65,7 +68,35 @@ impl<'a> GrantContext<'a> {
             settings: signing.settings,
             keys: signing.keys,
             claims: signing.claims,
+            dpop_jkt: None,
         }
+    }
+
+    /// The request's RFC 8707 `resource` values, checked against the provider's
+    /// [`ResourcePolicy`](crate::ResourcePolicy); empty when there are none.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_target` for a value that is not an absolute URI without a fragment, or one
+    /// the provider does not accept.
+    pub fn resources(&self) -> Result<Vec<String>, GrantError> {
+        self.settings
+            .resources
+            .check(self.params.get_all("resource"))
+    }
+
+    /// The `sub` the client sees for `subject`: the subject itself, or its pairwise
+    /// identifier for a pairwise client (OpenID Connect Core §8.1).
+    ///
+    /// # Errors
+    ///
+    /// [`GrantError::Application`] when the client is pairwise but the provider has no
+    /// pairwise salt or the client no sector.
+    pub fn subject_for_client(
+        &self,
+        subject: &portcullis_tokens::Subject,
+    ) -> Result<portcullis_tokens::Subject, GrantError> {
+        self.settings.subject_for_client(self.client, subject)
     }
 
     /// Fails with `unauthorized_client` unless the client is registered for `grant`

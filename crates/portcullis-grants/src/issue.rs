@@ -15,7 +15,7 @@ use portcullis_tokens::{Subject, TokenHash, TokenKind, mint, random_identifier};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::{GrantError, IssuedAccessToken, Signing, TokenResponse};
+use crate::{Audience, GrantError, IssuedAccessToken, Signing, TokenResponse};
 
 /// The JOSE `typ` of RFC 9068 access tokens (§2.1).
 pub const AT_JWT_TYP: &str = "at+jwt";
@@ -23,7 +23,7 @@ pub const AT_JWT_TYP: &str = "at+jwt";
 /// What to issue.
 ///
 /// ```
-/// use portcullis_grants::{IssuerSettings, Issuance, NoClaims, Signing, mint_tokens};
+/// use portcullis_grants::{Audience, IssuerSettings, Issuance, NoClaims, Signing, mint_tokens};
 /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, ScopeSet};
 /// use portcullis_store::FamilyId;
 /// use portcullis_tokens::{KeySet, SigningAlgorithm, SigningKey};
@@ -43,6 +43,8 @@ pub const AT_JWT_TYP: &str = "at+jwt";
 ///     refresh_scopes: None,
 ///     auth_time: None,
 ///     signing: Signing { settings: &settings, keys: &keys, claims: &NoClaims },
+///     audience: Audience::unrestricted(),
+///     confirmation: None,
 /// })?;
 /// assert_eq!(minted.records.len(), 1);
 /// assert_eq!(minted.response.expires_in, client.access_token_lifetime_secs);
@@ -69,6 +71,13 @@ pub struct Issuance<'a> {
     pub auth_time: Option<OffsetDateTime>,
     /// Settings and keys, for JWT access tokens ([`GrantContext::signing`](crate::GrantContext::signing)).
     pub signing: Signing<'a>,
+    /// The RFC 8707 audiences of the access token and of the refresh token.
+    pub audience: Audience,
+    /// The DPoP key thumbprint the access token is bound to (RFC 9449 §6), from the token
+    /// request's proof ([`GrantContext::dpop_jkt`](crate::GrantContext::dpop_jkt)). A
+    /// refresh token issued to a public client is bound to it too (§5); then the response's
+    /// `token_type` is `DPoP`.
+    pub confirmation: Option<String>,
 }
 
 /// Minted tokens: the response for the client and the records for the store.
@@ -97,8 +106,15 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         refresh_scopes,
         auth_time,
         signing,
+        audience,
+        confirmation,
     } = issuance;
-    let record = |hash: TokenHash, kind, scopes: ScopeSet, lifetime_secs: u32| TokenRecord {
+    let record = |hash: TokenHash,
+                  kind,
+                  scopes: ScopeSet,
+                  lifetime_secs: u32,
+                  audience: Vec<String>,
+                  confirmation: Option<String>| TokenRecord {
         hash,
         kind,
         client_id: client.id.clone(),
@@ -109,6 +125,8 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         issued_at: now,
         expires_at: now + Duration::seconds(i64::from(lifetime_secs)),
         status: TokenStatus::Active,
+        audience,
+        confirmation,
     };
     let lifetime = client.access_token_lifetime_secs;
     let access: IssuedAccessToken = if issues_jwt_access_tokens(client, signing) {
@@ -121,6 +139,8 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
             now,
             lifetime,
             auth_time,
+            audience: &audience.access_token,
+            confirmation: confirmation.as_deref(),
         }
         .to_claims(signing);
         let jwt = signing.keys.active().sign(Some(AT_JWT_TYP), &claims)?;
@@ -133,15 +153,26 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         TokenKind::AccessToken,
         scopes.clone(),
         lifetime,
+        audience.access_token.clone(),
+        confirmation.clone(),
     )];
     let mut response = TokenResponse::bearer(access, lifetime, scopes);
+    if confirmation.is_some() {
+        // RFC 9449 §5: "token_type … MUST be DPoP" for a bound access token.
+        response.token_type = "DPoP";
+    }
     if let Some(refresh_scopes) = refresh_scopes {
         let refresh = mint(TokenKind::RefreshToken)?;
+        // RFC 9449 §5: refresh tokens of public clients are bound to the same key;
+        // confidential clients' are bound by client authentication instead.
+        let refresh_confirmation = confirmation.clone().filter(|_| client.is_public());
         records.push(record(
             refresh.lookup_key(),
             TokenKind::RefreshToken,
             refresh_scopes,
             client.refresh_token_lifetime_secs,
+            audience.grant.clone(),
+            refresh_confirmation,
         ));
         response.refresh_token = Some(refresh);
     }
@@ -164,6 +195,8 @@ struct AccessTokenClaims<'a> {
     now: OffsetDateTime,
     lifetime: u32,
     auth_time: Option<OffsetDateTime>,
+    audience: &'a [String],
+    confirmation: Option<&'a str>,
 }
 
 impl AccessTokenClaims<'_> {
@@ -183,13 +216,25 @@ impl AccessTokenClaims<'_> {
         let mut claims = Map::new();
         claims.insert("iss".into(), settings.issuer.clone().into());
         claims.insert("sub".into(), sub.into());
-        claims.insert("aud".into(), settings.access_token_audience.clone().into());
+        // RFC 8707 §2 / RFC 9068 §3: a token requested for resources is for exactly those.
+        let aud: Value = match self.audience {
+            [] => settings.access_token_audience.clone().into(),
+            [one] => one.clone().into(),
+            many => many.to_vec().into(),
+        };
+        claims.insert("aud".into(), aud);
         claims.insert("client_id".into(), self.client.id.as_str().into());
         claims.insert("exp".into(), expires_at.unix_timestamp().into());
         claims.insert("iat".into(), self.now.unix_timestamp().into());
         claims.insert("jti".into(), self.jti.into());
         if let Some(auth_time) = self.auth_time {
             claims.insert("auth_time".into(), auth_time.unix_timestamp().into());
+        }
+        if let Some(jkt) = self.confirmation {
+            // RFC 9449 §6.1: the key the token is bound to.
+            let mut cnf = Map::new();
+            cnf.insert("jkt".into(), jkt.into());
+            claims.insert("cnf".into(), Value::Object(cnf));
         }
         if !self.scopes.is_empty() {
             claims.insert("scope".into(), self.scopes.to_string().into());

@@ -16,6 +16,7 @@ use portcullis_tokens::{JwtExpectations, Subject, TokenHash, UnverifiedJwt};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
+use crate::Audience;
 use crate::client_credentials::{DefaultScope, direct_grant_scope};
 use crate::trusted_issuer::ForeignJwtError;
 use crate::{
@@ -292,6 +293,7 @@ impl Grant for JwtBearerGrant {
 
     async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
         cx.require_grant(GrantType::JwtBearer)?;
+        let audience = Audience::requested(cx.resources()?);
         let assertion = cx.required("assertion")?;
         let checked = self
             .check_assertion(assertion, &cx.settings.issuer, cx.now)
@@ -326,6 +328,8 @@ impl Grant for JwtBearerGrant {
             refresh_scopes: None,
             auth_time: None,
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         cx.store.insert_tokens(minted.records).await?;
         Ok(minted.response)

@@ -30,6 +30,7 @@ mod password;
 pub mod pkce;
 mod policy;
 mod refresh;
+mod resource;
 pub mod saml2_bearer;
 mod settings;
 #[cfg(test)]
@@ -52,15 +53,16 @@ pub use issue::{
     AT_JWT_TYP, Issuance, Minted, issues_jwt_access_tokens, issues_refresh_token, mint_tokens,
 };
 pub use jwt_bearer::{AssertionSubjectMapper, JWT_BEARER_GRANT_TYPE, JwtBearerGrant};
-pub use params::{MAX_PARAMETERS, MAX_VALUE_BYTES, Params, ParamsError};
+pub use params::{MAX_PARAMETERS, MAX_VALUE_BYTES, Params, ParamsError, REPEATABLE};
 pub use password::PasswordGrant;
 pub use pkce::CodeChallengeMethod;
 pub use policy::{MAX_CODE_TTL, PkcePolicy, Policy};
 pub use refresh::RefreshTokenGrant;
+pub use resource::{Audience, MAX_RESOURCES, ResourcePolicy};
 #[cfg(feature = "saml")]
 pub use saml2_bearer::{InvalidIdpCertificate, XmlSecVerifier};
 pub use saml2_bearer::{Saml2BearerGrant, SamlAssertionVerifier, VerifiedAssertion};
-pub use settings::IssuerSettings;
+pub use settings::{IssuerSettings, PairwiseSalt};
 pub use token_exchange::{
     DenyTokenExchange, ExchangedToken, Narrowing, TOKEN_EXCHANGE_GRANT_TYPE, TokenExchangeDecision,
     TokenExchangeGrant, TokenExchangePolicy, TokenExchangeRequest, TokenType,

@@ -59,7 +59,13 @@ pub enum ParamsError {
 pub struct Params {
     values: BTreeMap<String, String>,
     duplicates: BTreeSet<String>,
+    /// Second and later values of the [`REPEATABLE`] parameters, in order.
+    repeated: Vec<(String, String)>,
 }
+
+/// The parameters a request may repeat: RFC 8707 §2 `resource` ("the resource parameter can
+/// be used multiple times"). Every other repeated name is a duplicate.
+pub const REPEATABLE: [&str; 1] = ["resource"];
 
 impl Params {
     /// Decodes `application/x-www-form-urlencoded` bytes. Malformed percent-escapes are kept
@@ -92,13 +98,45 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if params.values.contains_key(name.as_ref()) {
-                params.duplicates.insert(name.into_owned());
-            } else {
-                params.values.insert(name.into_owned(), value.into_owned());
-            }
+            params.add(name.into_owned(), value.into_owned());
         }
         Ok(params)
+    }
+
+    /// Records one non-empty value.
+    fn add(&mut self, name: String, value: String) {
+        use std::collections::btree_map::Entry;
+        match self.values.entry(name) {
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+            Entry::Occupied(first) if REPEATABLE.contains(&first.key().as_str()) => {
+                self.repeated.push((first.key().clone(), value));
+            }
+            Entry::Occupied(first) => {
+                self.duplicates.insert(first.key().clone());
+            }
+        }
+    }
+
+    /// Every value of `name` in order: the one value of most parameters, all values of a
+    /// [`REPEATABLE`] one.
+    ///
+    /// ```
+    /// let params = portcullis_grants::Params::parse(
+    ///     b"resource=https%3A%2F%2Fa.example%2F&resource=https%3A%2F%2Fb.example%2F")?;
+    /// assert_eq!(params.get_all("resource").collect::<Vec<_>>(),
+    ///     ["https://a.example/", "https://b.example/"]);
+    /// assert!(params.duplicates().is_empty()); // RFC 8707 §2: resource may repeat
+    /// # Ok::<(), portcullis_grants::ParamsError>(())
+    /// ```
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.get(name).into_iter().chain(
+            self.repeated
+                .iter()
+                .filter(move |(repeated, _)| repeated == name)
+                .map(|(_, value)| value.as_str()),
+        )
     }
 
     /// The value of `name`, unless it was absent or empty. For a duplicated name this is the
@@ -159,11 +197,7 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if params.values.contains_key(name) {
-                params.duplicates.insert(name.to_owned());
-            } else {
-                params.values.insert(name.to_owned(), value.to_owned());
-            }
+            params.add(name.to_owned(), value.to_owned());
         }
         params
     }

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use portcullis_registry::{GrantType, OPENID_SCOPE};
 use portcullis_store::FamilyId;
 
+use crate::Audience;
 use crate::client_credentials::{DefaultScope, direct_grant_scope};
 use crate::{
     Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse, mint_tokens,
@@ -49,6 +50,7 @@ impl Grant for PasswordGrant {
 
     async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
         cx.require_grant(GrantType::Password)?;
+        let audience = Audience::requested(cx.resources()?);
         let Some(authenticator) = cx.authenticator else {
             return Err(GrantError::UnsupportedGrantType(
                 "the password grant is not enabled on this server".into(),
@@ -79,13 +81,19 @@ impl Grant for PasswordGrant {
             refresh_scopes,
             auth_time: Some(cx.now),
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         if openid {
-            let id_token = IdToken::new(subject, cx.client.id.clone(), cx.now)
-                .auth_time(cx.settings.auth_time_in_id_token(false).then_some(cx.now))
-                .amr(["pwd"])
-                .access_token(response.access_token.expose_secret())
-                .sign(cx.settings, cx.keys)?;
+            let id_token = IdToken::new(
+                cx.subject_for_client(&subject)?,
+                cx.client.id.clone(),
+                cx.now,
+            )
+            .auth_time(cx.settings.auth_time_in_id_token(false).then_some(cx.now))
+            .amr(["pwd"])
+            .access_token(response.access_token.expose_secret())
+            .sign(cx.settings, cx.keys)?;
             response.set_id_token(id_token);
         }
         cx.store.insert_tokens(records).await?;

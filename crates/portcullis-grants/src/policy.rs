@@ -35,7 +35,7 @@ pub struct PkcePolicy {
 /// let policy = Policy::default();
 /// assert_eq!(policy.code_ttl, time::Duration::minutes(10));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// How long an authorization code lives. Default and maximum 10 minutes.
     pub code_ttl: Duration,
@@ -43,6 +43,11 @@ pub struct Policy {
     pub interaction_ttl: Duration,
     /// PKCE requirements.
     pub pkce: PkcePolicy,
+    /// Which RFC 8707 resource indicators authorization requests may carry. Default: any
+    /// absolute URI. The token endpoint applies
+    /// [`IssuerSettings::resources`](crate::IssuerSettings::resources); the provider
+    /// builder sets both from one value.
+    pub resources: crate::ResourcePolicy,
 }
 
 impl Default for Policy {
@@ -51,6 +56,7 @@ impl Default for Policy {
             code_ttl: MAX_CODE_TTL,
             interaction_ttl: Duration::minutes(10),
             pkce: PkcePolicy::default(),
+            resources: crate::ResourcePolicy::Any,
         }
     }
 }

@@ -11,6 +11,7 @@ use portcullis_registry::{GrantType, OPENID_SCOPE, ScopeSet};
 use portcullis_store::{Rotation, TokenStatus};
 use portcullis_tokens::{RawToken, TokenKind};
 
+use crate::Audience;
 use crate::{
     Grant, GrantContext, GrantError, IdToken, Issuance, Minted, TokenResponse, mint_tokens,
 };
@@ -52,6 +53,7 @@ impl Grant for RefreshTokenGrant {
 
     async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
         cx.require_grant(GrantType::RefreshToken)?;
+        let requested_resources = cx.resources()?;
         let presented = cx.required("refresh_token")?;
         let presented = RawToken::parse(presented, TokenKind::RefreshToken)
             .map_err(|_| GrantError::invalid_grant(INVALID_REFRESH_TOKEN))?
@@ -67,6 +69,19 @@ impl Grant for RefreshTokenGrant {
         if record.status == TokenStatus::Revoked {
             return Err(GrantError::invalid_grant(INVALID_REFRESH_TOKEN));
         }
+        // RFC 9449 §5: a refresh token bound to a DPoP key (public clients) needs a proof
+        // signed with that key. Checked before the store is touched: nothing changes.
+        if let Some(bound) = &record.confirmation
+            && cx.dpop_jkt.as_deref() != Some(bound.as_str())
+        {
+            return Err(GrantError::Extension {
+                code: "invalid_dpop_proof",
+                description:
+                    "this refresh token is bound to a DPoP key: send a proof signed with it".into(),
+            });
+        }
+        // RFC 8707 §2.2: the new access token may be for any resource of the grant.
+        let audience = Audience::narrow(&record.audience, requested_resources)?;
         let access_scopes = match narrowed_scope(cx.requested_scope(), &record.scopes) {
             Ok(scopes) => scopes,
             // A replayed (rotated) token must reach the store so that reuse revokes the
@@ -86,13 +101,19 @@ impl Grant for RefreshTokenGrant {
             refresh_scopes: Some(record.scopes.clone()),
             auth_time: None,
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         if let Some(subject) = &record.subject
             && record.scopes.contains(OPENID_SCOPE)
         {
-            let id_token = IdToken::new(subject.clone(), cx.client.id.clone(), cx.now)
-                .access_token(response.access_token.expose_secret())
-                .sign(cx.settings, cx.keys)?;
+            let id_token = IdToken::new(
+                cx.subject_for_client(subject)?,
+                cx.client.id.clone(),
+                cx.now,
+            )
+            .access_token(response.access_token.expose_secret())
+            .sign(cx.settings, cx.keys)?;
             response.set_id_token(id_token);
         }
         match cx

@@ -19,6 +19,7 @@ use portcullis_store::{FamilyId, ReplayStore};
 use portcullis_tokens::{Subject, TokenHash};
 use time::{Duration, OffsetDateTime};
 
+use crate::Audience;
 use crate::client_credentials::{DefaultScope, direct_grant_scope};
 use crate::{
     AssertionSubjectMapper, Grant, GrantContext, GrantError, Issuance, TokenResponse, mint_tokens,
@@ -368,6 +369,7 @@ impl Grant for Saml2BearerGrant {
 
     async fn exchange(&self, cx: &GrantContext<'_>) -> Result<TokenResponse, GrantError> {
         cx.require_grant(GrantType::Saml2Bearer)?;
+        let audience = Audience::requested(cx.resources()?);
         let xml = Self::decode(cx.required("assertion")?)?;
         let assertion = self.verifier.verify(&xml).await?;
         let (name_id, remember_until) = self.check(&assertion, &cx.settings.issuer, cx.now)?;
@@ -398,6 +400,8 @@ impl Grant for Saml2BearerGrant {
             refresh_scopes: None,
             auth_time: assertion.authn_instant,
             signing: cx.signing(),
+            audience,
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         cx.store.insert_tokens(minted.records).await?;
         Ok(minted.response)

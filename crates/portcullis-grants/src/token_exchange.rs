@@ -18,6 +18,7 @@ use portcullis_store::{FamilyId, TokenStatus};
 use portcullis_tokens::{JwtExpectations, RawToken, Subject, TokenHash, TokenKind, UnverifiedJwt};
 use serde_json::{Map, Value};
 
+use crate::Audience;
 use crate::client_credentials::OIDC_USER_SCOPES;
 use crate::jwt_bearer::audience_contains;
 use crate::trusted_issuer::ForeignJwtError;
@@ -521,6 +522,9 @@ impl Grant for TokenExchangeGrant {
             refresh_scopes: None,
             auth_time: None,
             signing: cx.signing(),
+            // RFC 8693 §2.1 resource/audience shape the JWT `aud`; the record is unrestricted.
+            audience: Audience::unrestricted(),
+            confirmation: cx.dpop_jkt.clone(),
         })?;
         if response.access_token.format() == AccessTokenFormat::Jwt
             && (act.is_some() || target.is_some())

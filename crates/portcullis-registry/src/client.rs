@@ -393,20 +393,72 @@ pub enum TokenEndpointAuthMethod {
     ClientSecretPost,
     /// No client authentication: a public client.
     None,
+    /// A JWT signed with one of the client's registered private keys (RFC 7523 §2.2,
+    /// OpenID Connect Core §9). The client has no secret; its public keys are registered as
+    /// `jwks` or `jwks_uri`.
+    PrivateKeyJwt,
+    /// A JWT MACed with the client secret (OpenID Connect Core §9). The provider keeps a
+    /// sealed copy of the secret for these clients only (`Client::sealed_secret`).
+    ClientSecretJwt,
 }
 
 wire_names!(TokenEndpointAuthMethod, "token endpoint auth method", {
     ClientSecretBasic => "client_secret_basic",
     ClientSecretPost => "client_secret_post",
     None => "none",
+    PrivateKeyJwt => "private_key_jwt",
+    ClientSecretJwt => "client_secret_jwt",
 });
 
 impl TokenEndpointAuthMethod {
-    /// Whether the method authenticates with a client secret.
+    /// Whether the method authenticates with a client secret (so the client gets one).
+    ///
+    /// ```
+    /// use portcullis_registry::TokenEndpointAuthMethod as M;
+    /// assert!(M::ClientSecretBasic.uses_secret());
+    /// assert!(M::ClientSecretJwt.uses_secret());
+    /// assert!(!M::PrivateKeyJwt.uses_secret());
+    /// assert!(!M::None.uses_secret());
+    /// ```
     #[must_use]
     pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            Self::ClientSecretBasic | Self::ClientSecretPost | Self::ClientSecretJwt
+        )
+    }
+
+    /// Whether the method authenticates the client at all: every method but `none`. Only
+    /// confidential clients (RFC 6749 §2.1) use one.
+    ///
+    /// ```
+    /// use portcullis_registry::TokenEndpointAuthMethod as M;
+    /// assert!(M::PrivateKeyJwt.is_confidential());
+    /// assert!(!M::None.is_confidential());
+    /// ```
+    #[must_use]
+    pub fn is_confidential(self) -> bool {
         !matches!(self, Self::None)
     }
+}
+
+/// How the provider tells the client who the user is (OpenID Connect Core §8).
+///
+/// ```
+/// use portcullis_registry::SubjectType;
+/// assert_eq!(SubjectType::default(), SubjectType::Public);
+/// assert_eq!(serde_json::to_string(&SubjectType::Pairwise).expect("json"), r#""pairwise""#);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    /// Every client sees the same `sub` for a user.
+    #[default]
+    Public,
+    /// Each sector (the host of the client's redirect URIs, or of its
+    /// `sector_identifier_uri`) sees its own `sub`, so clients of different sectors cannot
+    /// correlate users (OpenID Connect Core §8.1).
+    Pairwise,
 }
 
 /// A role the client holds, within a division of the provider's organisation.
@@ -529,6 +581,30 @@ pub struct Client {
     /// SHA-256 of the client secret; `None` for public clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<ClientSecretHash>,
+    /// The client's public keys as a JWK Set (`{"keys": [...]}`), for `private_key_jwt`
+    /// (RFC 7591 §2). At most one of `jwks` and `jwks_uri` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its JWK Set (an `https` URL), for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Public or pairwise subject identifiers (OpenID Connect Core §8).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// The `https` URL whose host names the client's sector for pairwise subjects
+    /// (OpenID Connect Core §8.1); without it, the host of the redirect URIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// Whether the client must use pushed authorization requests (RFC 9126 §6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// Whether the client's access tokens must be DPoP-bound (RFC 9449 §5.2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// For `client_secret_jwt` clients only: the secret sealed with the provider's sealing
+    /// key, because a MAC cannot be checked against a hash. Never sent in an API response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_secret: Option<String>,
 }
 
 impl Client {
@@ -596,6 +672,40 @@ impl Client {
         }
         let secret = ClientSecret::generate()?;
         self.secret_hash = Some(secret.hash());
+        // A sealed copy of the old secret must not outlive it; the caller seals the new one.
+        self.sealed_secret = None;
         Ok(secret)
+    }
+
+    /// The client's sector for pairwise subject identifiers (OpenID Connect Core §8.1): the
+    /// host of `sector_identifier_uri` when registered, otherwise the host shared by its
+    /// redirect URIs. `None` when neither gives one host.
+    ///
+    /// ```
+    /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, SubjectType};
+    ///
+    /// let client = NewClient::new("Reports", ClientKind::Web)
+    ///     .redirect_uri("https://reports.example/callback")
+    ///     .subject_type(SubjectType::Pairwise)
+    ///     .build(&ScopeCatalog::with_oidc_scopes())?
+    ///     .client;
+    /// assert_eq!(client.sector_identifier().as_deref(), Some("reports.example"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn sector_identifier(&self) -> Option<String> {
+        let host_of = |uri: &str| {
+            url::Url::parse(uri)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+        };
+        if let Some(uri) = &self.sector_identifier_uri {
+            return host_of(uri);
+        }
+        let mut hosts = self.redirect_uris.iter().map(|uri| host_of(uri.as_str()));
+        let first = hosts.next()??;
+        hosts
+            .all(|host| host.as_deref() == Some(first.as_str()))
+            .then_some(first)
     }
 }

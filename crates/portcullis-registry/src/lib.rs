@@ -60,8 +60,8 @@ pub mod validation;
 pub use client::{
     ACCESS_TOKEN_LIFETIME_SECS, AccessTokenFormat, CLIENT_ID_MAX_LEN, Client, ClientId, ClientKind,
     DEFAULT_ACCESS_TOKEN_LIFETIME_SECS, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, GrantType,
-    IdentifierError, REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, TokenEndpointAuthMethod,
-    UnknownNameError,
+    IdentifierError, REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, SubjectType,
+    TokenEndpointAuthMethod, UnknownNameError,
 };
 pub use error::RegistryError;
 pub use new_client::{

@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashSet};
 use crate::client::{
     ACCESS_TOKEN_LIFETIME_SECS, AccessTokenFormat, Client, ClientId, ClientKind,
     DEFAULT_ACCESS_TOKEN_LIFETIME_SECS, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS, GrantType,
-    REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, TokenEndpointAuthMethod, validate_role_name,
+    REFRESH_TOKEN_LIFETIME_SECS, RoleAssignment, SubjectType, TokenEndpointAuthMethod,
+    validate_role_name,
 };
 use crate::redirect::RedirectUri;
 use crate::scope::{AllowedScopes, Scope, ScopeCatalog, ScopeError, ScopeSet};
@@ -92,6 +93,13 @@ pub struct NewClient {
     introspect_any: bool,
     revoked: bool,
     secret_hash: Option<ClientSecretHash>,
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
+    subject_type: SubjectType,
+    sector_identifier_uri: Option<String>,
+    require_pushed_authorization_requests: bool,
+    dpop_bound_access_tokens: bool,
+    sealed_secret: Option<String>,
 }
 
 impl NewClient {
@@ -114,6 +122,13 @@ impl NewClient {
             introspect_any: false,
             revoked: false,
             secret_hash: None,
+            jwks: None,
+            jwks_uri: None,
+            subject_type: SubjectType::Public,
+            sector_identifier_uri: None,
+            require_pushed_authorization_requests: false,
+            dpop_bound_access_tokens: false,
+            sealed_secret: None,
         }
     }
 
@@ -151,6 +166,13 @@ impl NewClient {
             introspect_any: client.introspect_any,
             revoked: client.revoked,
             secret_hash: client.secret_hash,
+            jwks: client.jwks.clone(),
+            jwks_uri: client.jwks_uri.clone(),
+            subject_type: client.subject_type,
+            sector_identifier_uri: client.sector_identifier_uri.clone(),
+            require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: client.dpop_bound_access_tokens,
+            sealed_secret: client.sealed_secret.clone(),
         }
     }
 
@@ -291,6 +313,62 @@ impl NewClient {
     /// Marks the client revoked (or not). Default: false.
     pub fn revoked(mut self, revoked: bool) -> Self {
         self.revoked = revoked;
+        self
+    }
+
+    /// The client's public keys as a JWK Set (`{"keys": [...]}`), for `private_key_jwt`
+    /// (RFC 7591 §2). Checked by `build`: public keys only, not together with `jwks_uri`.
+    ///
+    /// ```
+    /// use portcullis_registry::{ClientKind, NewClient, ScopeCatalog, TokenEndpointAuthMethod};
+    /// let jwks = serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519",
+    ///     "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]});
+    /// let issued = NewClient::new("Signer", ClientKind::Machine)
+    ///     .auth_method(TokenEndpointAuthMethod::PrivateKeyJwt)
+    ///     .jwks(jwks)
+    ///     .build(&ScopeCatalog::with_oidc_scopes())?;
+    /// assert!(issued.secret.is_none()); // keys, not a secret
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jwks(mut self, jwks: serde_json::Value) -> Self {
+        self.jwks = Some(jwks);
+        self
+    }
+
+    /// Where the client publishes its JWK Set: an absolute `https` URL, checked by `build`.
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(uri.into());
+        self
+    }
+
+    /// Public (the default) or pairwise subject identifiers (OpenID Connect Core §8).
+    pub fn subject_type(mut self, subject_type: SubjectType) -> Self {
+        self.subject_type = subject_type;
+        self
+    }
+
+    /// The `https` URL whose host is the client's sector for pairwise subjects.
+    pub fn sector_identifier_uri(mut self, uri: impl Into<String>) -> Self {
+        self.sector_identifier_uri = Some(uri.into());
+        self
+    }
+
+    /// Whether the client must use pushed authorization requests (RFC 9126 §6).
+    pub fn require_pushed_authorization_requests(mut self, required: bool) -> Self {
+        self.require_pushed_authorization_requests = required;
+        self
+    }
+
+    /// Whether the client's access tokens must be DPoP-bound (RFC 9449 §5.2).
+    pub fn dpop_bound_access_tokens(mut self, bound: bool) -> Self {
+        self.dpop_bound_access_tokens = bound;
+        self
+    }
+
+    /// The client secret sealed by the provider, for `client_secret_jwt` clients. Dropped
+    /// by `build` for every other method.
+    pub fn sealed_secret(mut self, sealed: impl Into<String>) -> Self {
+        self.sealed_secret = Some(sealed.into());
         self
     }
 
@@ -438,7 +516,7 @@ impl NewClient {
         let auth_method = self
             .auth_method
             .unwrap_or_else(|| kind.default_auth_method());
-        if auth_method.uses_secret() == kind.is_public() {
+        if auth_method.is_confidential() == kind.is_public() {
             report(
                 Field::TokenEndpointAuthMethod,
                 FieldErrorReason::AuthMethodNotAllowed {
@@ -446,6 +524,47 @@ impl NewClient {
                     kind,
                 },
             );
+        }
+
+        // Client keys (RFC 7591 §2: jwks and jwks_uri "MUST NOT both be present").
+        if let Some(jwks) = &self.jwks {
+            if !is_public_jwk_set(jwks) {
+                report(Field::Jwks, FieldErrorReason::InvalidJwks);
+            }
+            if self.jwks_uri.is_some() {
+                report(Field::Jwks, FieldErrorReason::KeysTwice);
+            }
+        }
+        if let Some(uri) = &self.jwks_uri
+            && !is_https_url(uri)
+        {
+            report(Field::JwksUri, FieldErrorReason::NotHttpsUrl);
+        }
+        if auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
+            && self.jwks.is_none()
+            && self.jwks_uri.is_none()
+        {
+            report(Field::Jwks, FieldErrorReason::KeysRequired);
+        }
+
+        // Pairwise subjects need one sector (OpenID Connect Core §8.1).
+        if let Some(uri) = &self.sector_identifier_uri
+            && !is_https_url(uri)
+        {
+            report(Field::SectorIdentifierUri, FieldErrorReason::NotHttpsUrl);
+        } else if self.subject_type == SubjectType::Pairwise && self.sector_identifier_uri.is_none()
+        {
+            let hosts: HashSet<Option<String>> = redirect_uris
+                .iter()
+                .map(|uri: &RedirectUri| {
+                    url::Url::parse(uri.as_str())
+                        .ok()
+                        .and_then(|url| url.host_str().map(str::to_owned))
+                })
+                .collect();
+            if hosts.len() > 1 {
+                report(Field::SectorIdentifierUri, FieldErrorReason::SectorRequired);
+            }
         }
 
         // Lifetimes.
@@ -502,7 +621,7 @@ impl NewClient {
                 ClientId::try_generate().map_err(|error| entropy_error(Field::ClientId, error))?
             }
         };
-        let (secret_hash, secret) = if kind.is_public() {
+        let (secret_hash, secret) = if kind.is_public() || !auth_method.uses_secret() {
             (None, None)
         } else if let Some(hash) = self.secret_hash {
             (Some(hash), None)
@@ -529,6 +648,17 @@ impl NewClient {
             post_logout_redirect_uris,
             access_token_format: self.access_token_format,
             secret_hash,
+            jwks: self.jwks,
+            jwks_uri: self.jwks_uri,
+            subject_type: self.subject_type,
+            sector_identifier_uri: self.sector_identifier_uri,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            sealed_secret: if auth_method == TokenEndpointAuthMethod::ClientSecretJwt {
+                self.sealed_secret
+            } else {
+                None
+            },
         };
         Ok(IssuedClient { client, secret })
     }
@@ -552,6 +682,29 @@ fn check_text(
         return Err(FieldErrorReason::TooLong { max });
     }
     Ok(())
+}
+
+/// Whether `value` is a JWK Set of public keys: an object with a non-empty `keys` array of
+/// objects, each with a `kty` and none of the private members of RFC 7518 §6.
+fn is_public_jwk_set(value: &serde_json::Value) -> bool {
+    const PRIVATE: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    value
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|keys| {
+            !keys.is_empty()
+                && keys.iter().all(|key| {
+                    key.get("kty").is_some_and(serde_json::Value::is_string)
+                        && PRIVATE.iter().all(|member| key.get(member).is_none())
+                })
+        })
+}
+
+/// Whether `uri` is an absolute `https` URL with a host and no fragment.
+fn is_https_url(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|url| {
+        url.scheme() == "https" && url.host_str().is_some() && url.fragment().is_none()
+    })
 }
 
 fn out_of_range(range: &std::ops::RangeInclusive<u32>) -> FieldErrorReason {

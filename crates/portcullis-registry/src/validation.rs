@@ -46,6 +46,12 @@ pub enum Field {
     ClientSecret,
     /// `post_logout_redirect_uris[i]`, one URI.
     PostLogoutRedirectUri(usize),
+    /// `jwks`, the client's public keys.
+    Jwks,
+    /// `jwks_uri`.
+    JwksUri,
+    /// `sector_identifier_uri`, or the redirect URIs when they name no single sector.
+    SectorIdentifierUri,
 }
 
 impl fmt::Display for Field {
@@ -68,6 +74,9 @@ impl fmt::Display for Field {
             Self::PostLogoutRedirectUri(index) => {
                 write!(f, "post_logout_redirect_uris[{index}]")
             }
+            Self::Jwks => f.write_str("jwks"),
+            Self::JwksUri => f.write_str("jwks_uri"),
+            Self::SectorIdentifierUri => f.write_str("sector_identifier_uri"),
         }
     }
 }
@@ -155,6 +164,24 @@ pub enum FieldErrorReason {
     /// The same role in the same division twice.
     #[error("duplicate role assignment")]
     DuplicateRole,
+    /// `private_key_jwt` without `jwks` or `jwks_uri`.
+    #[error("private_key_jwt needs the client's public keys: jwks or jwks_uri")]
+    KeysRequired,
+    /// Both `jwks` and `jwks_uri` (RFC 7591 §2: "MUST NOT both be present").
+    #[error("give jwks or jwks_uri, not both")]
+    KeysTwice,
+    /// A `jwks` value that is not a JWK Set of public keys.
+    #[error("must be a JWK Set: an object with a non-empty \"keys\" array of public keys")]
+    InvalidJwks,
+    /// A URL that is not an absolute `https` URL without a fragment.
+    #[error("must be an absolute https URL without a fragment")]
+    NotHttpsUrl,
+    /// Pairwise subjects without a sector: no `sector_identifier_uri`, and the redirect
+    /// URIs have more than one host (OpenID Connect Core §8.1).
+    #[error(
+        "pairwise subjects need a sector_identifier_uri when the redirect uris have several hosts"
+    )]
+    SectorRequired,
     /// The system random number generator failed, so an id or secret could not be generated.
     /// The only reason not caused by the input.
     #[error("system randomness unavailable")]

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 ///     roles: vec![RoleAssignment::new("auditor", Some("emea"))],
 ///     issued_at: time::OffsetDateTime::UNIX_EPOCH,
 ///     expires_at: time::OffsetDateTime::UNIX_EPOCH + time::Duration::hours(1),
+///     confirmation: None,
 /// };
 /// assert!(token.has_scope("view:users"));
 /// assert!(token.has_role("auditor", Some("emea")));
@@ -37,6 +38,10 @@ pub struct AccessToken {
     pub issued_at: OffsetDateTime,
     /// When it expires.
     pub expires_at: OffsetDateTime,
+    /// The RFC 7638 thumbprint of the key a DPoP-bound token is bound to (`cnf.jkt`, RFC
+    /// 9449 §6); `None` for a bearer token. A bound token is only accepted with a DPoP
+    /// proof by that key ([`Resource::authenticate_request`](crate::Resource::authenticate_request)).
+    pub confirmation: Option<String>,
 }
 
 impl AccessToken {

@@ -49,13 +49,28 @@ pub enum BearerError {
     /// The validator could not decide (store or provider unreachable): 503.
     #[error("token validation unavailable: {0}")]
     Unavailable(String),
+    /// A DPoP failure (RFC 9449 §7.1): 401 with a `WWW-Authenticate: DPoP` challenge.
+    /// `code` is `invalid_token` for a DPoP-bound token presented as a bearer token (§7.2)
+    /// or a bearer token presented with the DPoP scheme, `invalid_dpop_proof` for a
+    /// missing, invalid or replayed proof.
+    #[error("{code}: {description}")]
+    Dpop {
+        /// `invalid_token` or `invalid_dpop_proof`.
+        code: &'static str,
+        /// Why (no token, no proof).
+        description: Cow<'static, str>,
+        /// The accepted proof algorithms, space-separated (the challenge's `algs`).
+        algs: String,
+    },
 }
 
 impl BearerError {
     /// The HTTP status (RFC 6750 §3.1).
     pub fn status(&self) -> StatusCode {
         match self {
-            BearerError::Missing | BearerError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            BearerError::Missing | BearerError::InvalidToken(_) | BearerError::Dpop { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             BearerError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             BearerError::InsufficientScope { .. } | BearerError::MissingRole { .. } => {
                 StatusCode::FORBIDDEN
@@ -70,6 +85,7 @@ impl BearerError {
             BearerError::Missing | BearerError::Unavailable(_) => None,
             BearerError::InvalidRequest(_) => Some("invalid_request"),
             BearerError::InvalidToken(_) => Some("invalid_token"),
+            BearerError::Dpop { code, .. } => Some(code),
             BearerError::InsufficientScope { .. } | BearerError::MissingRole { .. } => {
                 Some("insufficient_scope")
             }
@@ -87,11 +103,26 @@ impl BearerError {
                 None => format!("the client lacks role {role} in the home division"),
             },
             BearerError::Unavailable(_) => "token validation is temporarily unavailable".into(),
+            BearerError::Dpop { description, .. } => description.to_string(),
         }
     }
 
     /// The `WWW-Authenticate` value (RFC 6750 §3); `realm` names the protected space.
     pub fn challenge(&self, realm: &str) -> String {
+        if let BearerError::Dpop {
+            code,
+            description,
+            algs,
+        } = self
+        {
+            // RFC 9449 §7.1.
+            return format!(
+                "DPoP realm=\"{}\", algs=\"{}\", error=\"{code}\", error_description=\"{}\"",
+                quotable(realm),
+                quotable(algs),
+                quotable(description)
+            );
+        }
         let mut challenge = format!("Bearer realm=\"{}\"", quotable(realm));
         if let Some(code) = self.code() {
             challenge.push_str(&format!(

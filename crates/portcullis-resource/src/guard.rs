@@ -10,7 +10,7 @@ use crate::{AccessToken, BearerError};
 /// # use portcullis_resource::{AccessToken, require_scope};
 /// # let token = AccessToken { subject: None, client_id: ClientId::new("c").expect("id"),
 /// #     scopes: ScopeSet::parse("view:users").expect("scopes"), roles: vec![],
-/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH };
+/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH, confirmation: None };
 /// assert!(require_scope(&token, "view:users").is_ok());
 /// assert_eq!(require_scope(&token, "delete:users").unwrap_err().status(), 403);
 /// ```
@@ -36,7 +36,7 @@ pub fn require_scope(token: &AccessToken, scope: &str) -> Result<(), BearerError
 /// # use portcullis_resource::{AccessToken, require_role};
 /// # let token = AccessToken { subject: None, client_id: ClientId::new("c").expect("id"),
 /// #     scopes: ScopeSet::new(), roles: vec![RoleAssignment::new("admin", None)],
-/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH };
+/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH, confirmation: None };
 /// assert!(require_role(&token, "admin", None).is_ok());
 /// assert!(require_role(&token, "admin", Some("emea")).is_err());
 /// ```

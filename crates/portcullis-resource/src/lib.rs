@@ -7,6 +7,10 @@
 //! - [`Resource`] reads the token from the `Authorization` header only (RFC 6750 §2.1) and
 //!   validates it; [`require_scope`] and [`require_role`] are the guards; every failure is a
 //!   [`BearerError`] that knows its status and `WWW-Authenticate` challenge (RFC 6750 §3).
+//! - DPoP (RFC 9449 §7): [`Resource::authenticate_request`] also accepts `Authorization:
+//!   DPoP <token>` with a `DPoP` proof for the request's method and URL, and refuses a
+//!   DPoP-bound token presented as a bearer token; [`DpopPolicy`] sets the accepted
+//!   algorithms, the `iat` window, the public base URL and the replay store.
 //! - [`SubjectMapper`] maps a token's subject (and client) to the application's own user id.
 //!
 //! The axum and actix-web adapters wrap these in extractors and guards.
@@ -28,6 +32,7 @@
 
 mod access_token;
 mod bearer;
+mod dpop;
 mod error;
 mod guard;
 #[cfg(feature = "introspection")]
@@ -43,7 +48,8 @@ mod store_validator;
 mod subject;
 
 pub use access_token::AccessToken;
-pub use bearer::bearer_token;
+pub use bearer::{TokenScheme, authorization_token, bearer_token};
+pub use dpop::DpopPolicy;
 pub use error::BearerError;
 pub use guard::{require_role, require_scope};
 #[cfg(feature = "introspection")]

@@ -37,6 +37,7 @@ pub struct StoreValidator {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     jwt: Option<JwtVerification>,
+    audience: Option<String>,
 }
 
 /// How JWT access tokens are verified before the store is asked about them.
@@ -53,7 +54,25 @@ impl StoreValidator {
             store,
             clock: Arc::new(SystemClock),
             jwt: None,
+            audience: None,
         }
+    }
+
+    /// This resource server's identifier (its RFC 8707 resource URI): a token restricted
+    /// to other resources is refused as `invalid_token`. Tokens requested without a
+    /// `resource` are unrestricted and still accepted.
+    ///
+    /// ```
+    /// use portcullis_resource::StoreValidator;
+    /// use std::sync::Arc;
+    /// let validator = StoreValidator::new(Arc::new(portcullis_store::MemoryStore::new()))
+    ///     .audience("https://api.example/");
+    /// # let _ = validator;
+    /// ```
+    #[must_use]
+    pub fn audience(mut self, resource: impl Into<String>) -> StoreValidator {
+        self.audience = Some(resource.into());
+        self
     }
 
     /// Uses `clock` for expiry (tests; or to share the provider's clock).
@@ -152,6 +171,10 @@ impl TokenValidator for StoreValidator {
                 record.kind == TokenKind::AccessToken
                     && record.is_active(now)
                     && issued_to.as_ref().is_none_or(|id| *id == record.client_id)
+                    // RFC 8707 §2: a token for other resource servers is not for this one.
+                    && self.audience.as_ref().is_none_or(|resource| {
+                        record.audience.is_empty() || record.audience.contains(resource)
+                    })
             })
             .ok_or_else(invalid)?;
         let client = self
@@ -169,6 +192,7 @@ impl TokenValidator for StoreValidator {
             roles: record.roles,
             issued_at: record.issued_at,
             expires_at: record.expires_at,
+            confirmation: record.confirmation,
         })
     }
 }

@@ -48,7 +48,7 @@ pub trait SubjectMapper: Send + Sync + 'static {
 /// # use portcullis_registry::{ClientId, ScopeSet};
 /// # let token = portcullis_resource::AccessToken { subject: Some(portcullis_tokens::Subject::new("u1").expect("sub")),
 /// #     client_id: ClientId::new("c").expect("id"), scopes: ScopeSet::new(), roles: vec![],
-/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH };
+/// #     issued_at: time::OffsetDateTime::UNIX_EPOCH, expires_at: time::OffsetDateTime::UNIX_EPOCH, confirmation: None };
 /// # tokio::runtime::Builder::new_current_thread().build().expect("rt").block_on(async {
 /// assert_eq!(SubjectAsUserId.user_id(&token).await.expect("ok"), Some("u1".to_owned()));
 /// # });

@@ -284,6 +284,8 @@ async fn user_tokens(fixture: &Fixture) -> (String, String) {
         .unwrap();
     let scopes = ScopeSet::parse("view:users create:users").unwrap();
     let minted = mint_tokens(Issuance {
+        audience: portcullis_grants::Audience::unrestricted(),
+        confirmation: None,
         client: &issued.client,
         subject: Some(Subject::new("user-alice").unwrap()),
         scopes: scopes.clone(),

@@ -55,6 +55,8 @@ fn pending(created_at: OffsetDateTime, expires_at: OffsetDateTime) -> PendingAut
         max_age: None,
         created_at,
         expires_at,
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 
@@ -72,6 +74,8 @@ fn code(issued_at: OffsetDateTime, expires_at: OffsetDateTime) -> AuthorizationC
         family: FamilyId::generate().unwrap(),
         issued_at,
         expires_at,
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 
@@ -107,6 +111,8 @@ fn tokens_for(code: &AuthorizationCode, at: OffsetDateTime) -> Vec<TokenRecord> 
         issued_at: at,
         expires_at: at + Duration::hours(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }]
 }
 

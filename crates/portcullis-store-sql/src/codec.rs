@@ -96,6 +96,7 @@ pub(crate) fn kind_name(kind: TokenKind) -> Result<&'static str, StoreError> {
         TokenKind::PendingAuthorization => "pending_authorization",
         TokenKind::Session => "session",
         TokenKind::DeviceCode => "device_code",
+        TokenKind::RegistrationAccessToken => "registration_access_token",
         _ => {
             return Err(StoreError::InvalidRecord {
                 family: portcullis_store::RecordFamily::Token,
@@ -168,6 +169,8 @@ pub(crate) struct PendingRow {
     max_age: Option<i64>,
     created_at: i64,
     expires_at: i64,
+    resources: String,
+    dpop_jkt: Option<String>,
 }
 
 impl PendingRow {
@@ -192,6 +195,8 @@ impl PendingRow {
                 .transpose()?,
             created_at: instant(self.created_at, T, "created_at")?,
             expires_at: instant(self.expires_at, T, "expires_at")?,
+            resources: from_json(&self.resources, T, "resources")?,
+            dpop_jkt: self.dpop_jkt,
         })
     }
 }
@@ -210,6 +215,8 @@ pub(crate) struct CodeRow {
     family: String,
     issued_at: i64,
     expires_at: i64,
+    resources: String,
+    dpop_jkt: Option<String>,
 }
 
 impl CodeRow {
@@ -228,6 +235,8 @@ impl CodeRow {
             family: FamilyId::from_stored(self.family),
             issued_at: instant(self.issued_at, T, "issued_at")?,
             expires_at: instant(self.expires_at, T, "expires_at")?,
+            resources: from_json(&self.resources, T, "resources")?,
+            dpop_jkt: self.dpop_jkt,
         })
     }
 }
@@ -244,6 +253,8 @@ pub(crate) struct TokenRow {
     issued_at: i64,
     expires_at: i64,
     status: String,
+    audience: String,
+    confirmation: Option<String>,
 }
 
 impl TokenRow {
@@ -260,6 +271,8 @@ impl TokenRow {
             issued_at: instant(self.issued_at, T, "issued_at")?,
             expires_at: instant(self.expires_at, T, "expires_at")?,
             status: status_from_name(&self.status)?,
+            audience: from_json(&self.audience, T, "audience")?,
+            confirmation: self.confirmation,
         })
     }
 }

@@ -14,20 +14,21 @@ macro_rules! pending_columns {
     () => {
         "handle, client_id, redirect_uri, redirect_uri_in_request, response_type, \
          response_mode, scopes, state, nonce, code_challenge, code_challenge_method, prompt, \
-         max_age, created_at, expires_at"
+         max_age, created_at, expires_at, resources, dpop_jkt"
     };
 }
 
 macro_rules! code_columns {
     () => {
         "hash, client_id, redirect_uri, subject, scopes, nonce, code_challenge, \
-         code_challenge_method, auth_time, family, issued_at, expires_at"
+         code_challenge_method, auth_time, family, issued_at, expires_at, resources, dpop_jkt"
     };
 }
 
 macro_rules! token_columns {
     () => {
-        "hash, kind, client_id, subject, scopes, roles, family, issued_at, expires_at, status"
+        "hash, kind, client_id, subject, scopes, roles, family, issued_at, expires_at, status, \
+         audience, confirmation"
     };
 }
 
@@ -44,11 +45,14 @@ macro_rules! key_columns {
 }
 
 /// Statements both backends run as they are.
-/// Rows per multi-row token insert: 10 parameters a row stays far below both backends'
+/// Rows per multi-row token insert: 12 parameters a row stays far below both backends'
 /// parameter limits (SQLite 32 766, PostgreSQL 65 535).
 pub(crate) const TOKEN_INSERT_MAX_ROWS: usize = 256;
 
-/// `INSERT INTO tokens (…) VALUES ($1, …, $10), ($11, …, $20), …` for `rows` rows: one
+/// The columns of a token row, as in `token_columns!`.
+const TOKEN_COLUMN_COUNT: usize = 12;
+
+/// `INSERT INTO tokens (…) VALUES ($1, …, $12), ($13, …, $24), …` for `rows` rows: one
 /// statement (one round trip) for a group of tokens. The text depends only on `rows`, so
 /// the prepared-statement cache holds at most [`TOKEN_INSERT_MAX_ROWS`] of them.
 pub(crate) fn token_insert_many(rows: usize) -> String {
@@ -63,11 +67,11 @@ pub(crate) fn token_insert_many(rows: usize) -> String {
             sql.push_str(", ");
         }
         sql.push('(');
-        for column in 1..=10 {
+        for column in 1..=TOKEN_COLUMN_COUNT {
             if column > 1 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${}", row * 10 + column);
+            let _ = write!(sql, "${}", row * TOKEN_COLUMN_COUNT + column);
         }
         sql.push(')');
     }
@@ -99,7 +103,7 @@ pub(crate) mod common {
     pub(crate) const PENDING_INSERT: &str = concat!(
         "INSERT INTO pending_authorizations (",
         pending_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     );
     pub(crate) const PENDING_GET: &str = concat!(
         "SELECT ",
@@ -116,7 +120,7 @@ pub(crate) mod common {
     pub(crate) const CODE_INSERT: &str = concat!(
         "INSERT INTO authorization_codes (",
         code_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     pub(crate) const CODE_FIND: &str = concat!(
         "SELECT ",
@@ -139,7 +143,7 @@ pub(crate) mod common {
     pub(crate) const TOKEN_INSERT: &str = concat!(
         "INSERT INTO tokens (",
         token_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
     pub(crate) const TOKEN_FIND: &str = concat!(
         "SELECT ",

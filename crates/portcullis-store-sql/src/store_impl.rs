@@ -56,6 +56,8 @@ macro_rules! impl_store {
                 .bind(micros(token.issued_at))
                 .bind(micros(token.expires_at))
                 .bind(codec::status_name(token.status))
+                .bind(codec::json(&token.audience, "tokens", "audience")?)
+                .bind(token.confirmation.as_deref())
                 .execute(conn)
                 .await
                 .map_err(conflict_or_failed(op, RecordFamily::Token, || {
@@ -76,11 +78,12 @@ macro_rules! impl_store {
                     codec::kind_name(token.kind)?,
                     codec::json(&token.roles, "tokens", "roles")?,
                     codec::status_name(token.status),
+                    codec::json(&token.audience, "tokens", "audience")?,
                 ));
             }
             let statement = $crate::sql::token_insert_many(tokens.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
-            for (token, (kind, roles, status)) in tokens.iter().zip(encoded) {
+            for (token, (kind, roles, status, audience)) in tokens.iter().zip(encoded) {
                 query = query
                     .bind(token.hash.as_bytes().as_slice())
                     .bind(kind)
@@ -91,7 +94,9 @@ macro_rules! impl_store {
                     .bind(token.family.as_str())
                     .bind(micros(token.issued_at))
                     .bind(micros(token.expires_at))
-                    .bind(status);
+                    .bind(status)
+                    .bind(audience)
+                    .bind(token.confirmation.as_deref());
             }
             query.execute(conn).await.map_err(conflict_or_failed(
                 op,
@@ -662,6 +667,12 @@ macro_rules! impl_store {
                     .bind(pending.max_age.map(i64::from))
                     .bind(micros(pending.created_at))
                     .bind(micros(pending.expires_at))
+                    .bind(codec::json(
+                        &pending.resources,
+                        "pending_authorizations",
+                        "resources",
+                    )?)
+                    .bind(pending.dpop_jkt.as_deref())
                     .execute(writer.conn())
                     .await
                     .map_err(conflict_or_failed(
@@ -725,6 +736,12 @@ macro_rules! impl_store {
                     .bind(code.family.as_str())
                     .bind(micros(code.issued_at))
                     .bind(micros(code.expires_at))
+                    .bind(codec::json(
+                        &code.resources,
+                        "authorization_codes",
+                        "resources",
+                    )?)
+                    .bind(code.dpop_jkt.as_deref())
                     .execute(writer.conn())
                     .await
                     .map_err(conflict_or_failed(

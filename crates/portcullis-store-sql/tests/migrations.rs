@@ -43,7 +43,7 @@ const INDEXES: [&str; 13] = [
 ];
 
 /// How many migrations each backend has (`migrations/sqlite`, `migrations/postgres`).
-const MIGRATIONS: i64 = 2;
+const MIGRATIONS: i64 = 3;
 
 fn expected_indexes() -> BTreeSet<String> {
     INDEXES

@@ -111,6 +111,8 @@ async fn pending_round_trip<S: Store>(store: &S) {
             max_age: Some(u32::MAX),
             created_at: at,
             expires_at: at + Duration::minutes(10),
+            resources: Vec::new(),
+            dpop_jkt: None,
         };
         let bare = PendingAuthorization {
             handle: hash(),
@@ -153,6 +155,8 @@ async fn codes_round_trip<S: Store>(store: &S) {
             family: FamilyId::generate().unwrap(),
             issued_at: at,
             expires_at: at + Duration::seconds(600),
+            resources: Vec::new(),
+            dpop_jkt: None,
         };
         let bare = AuthorizationCode {
             code: hash(),
@@ -205,6 +209,8 @@ async fn tokens_round_trip<S: Store>(store: &S) {
             issued_at: at,
             expires_at: at + Duration::days(14),
             status,
+            audience: Vec::new(),
+            confirmation: None,
         };
         store.insert_tokens(vec![record.clone()]).await.unwrap();
         assert_eq!(
@@ -289,6 +295,8 @@ async fn nanoseconds_are_cut_to_microseconds<S: Store>(store: &S) {
         issued_at: at,
         expires_at: at + Duration::hours(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     };
     store.insert_tokens(vec![record.clone()]).await.unwrap();
     let stored = store.find_token(&record.hash, at).await.unwrap().unwrap();

@@ -72,6 +72,8 @@ fn refresh(client: &ClientId, family: &FamilyId, at: OffsetDateTime) -> TokenRec
         issued_at: at,
         expires_at: at + Duration::days(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }
 }
 
@@ -93,6 +95,8 @@ async fn a_code_is_redeemed_once_across_stores() {
         family: FamilyId::generate().unwrap(),
         issued_at: at,
         expires_at: at + Duration::minutes(1),
+        resources: Vec::new(),
+        dpop_jkt: None,
     };
     a.insert_code(code.clone()).await.unwrap();
     let outcomes = race(&a, &b, |store, _| {

@@ -35,6 +35,8 @@ use crate::{FamilyId, StoreError, TokenRecord};
 ///     family: FamilyId::generate()?,
 ///     issued_at: now,
 ///     expires_at: now + Duration::minutes(1),
+///     resources: Vec::new(),
+///     dpop_jkt: None,
 /// };
 /// assert!(!record.is_expired(now));
 /// # Ok::<(), portcullis_tokens::TokenError>(())
@@ -66,6 +68,14 @@ pub struct AuthorizationCode {
     pub issued_at: OffsetDateTime,
     /// After this instant the code is unusable (at most 10 minutes, RFC 6749 §4.1.2).
     pub expires_at: OffsetDateTime,
+    /// The resources (RFC 8707 `resource`) the user authorized; the token request may name
+    /// some of them and no other.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The DPoP key thumbprint the code is bound to (RFC 9449 §10 `dpop_jkt`): the token
+    /// request must prove possession of that key.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationCode {
@@ -81,7 +91,8 @@ impl AuthorizationCode {
     /// #     client_id: ClientId::new("c").expect("id"), redirect_uri: None,
     /// #     subject: Subject::new("u").expect("sub"), scopes: ScopeSet::default(), nonce: None,
     /// #     code_challenge: None, code_challenge_method: None, auth_time: None,
-    /// #     family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::minutes(1) };
+    /// #     family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::minutes(1),
+    /// #     resources: vec![], dpop_jkt: None };
     /// assert!(record.is_expired(now + Duration::minutes(1)));
     /// # Ok::<(), portcullis_tokens::TokenError>(())
     /// ```

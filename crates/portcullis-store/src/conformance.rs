@@ -294,6 +294,15 @@ fn token(
         issued_at,
         expires_at: issued_at + ttl,
         status: TokenStatus::Active,
+        // Access tokens carry an audience and a DPoP binding, refresh tokens neither, so
+        // both shapes make the round trip.
+        audience: if kind == TokenKind::AccessToken {
+            vec!["https://api.example/".into(), "urn:example:ledger".into()]
+        } else {
+            Vec::new()
+        },
+        confirmation: (kind == TokenKind::AccessToken)
+            .then(|| "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     };
     (raw, record)
 }
@@ -336,6 +345,8 @@ fn code(client: &ClientId, issued_at: OffsetDateTime, ttl: Duration) -> Authoriz
         family: family(),
         issued_at,
         expires_at: issued_at + ttl,
+        resources: vec!["https://api.example/".into()],
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     }
 }
 
@@ -358,6 +369,8 @@ fn pending(client: &ClientId, created_at: OffsetDateTime, ttl: Duration) -> Pend
         max_age: Some(300),
         created_at,
         expires_at: created_at + ttl,
+        resources: vec!["https://api.example/".into(), "urn:example:ledger".into()],
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     }
 }
 

@@ -38,6 +38,8 @@ use crate::StoreError;
 ///     max_age: None,
 ///     created_at: now,
 ///     expires_at: now + Duration::minutes(10),
+///     resources: Vec::new(),
+///     dpop_jkt: None,
 /// };
 /// assert!(!pending.is_expired(now));
 /// # Ok::<(), portcullis_tokens::TokenError>(())
@@ -76,6 +78,12 @@ pub struct PendingAuthorization {
     pub created_at: OffsetDateTime,
     /// After this instant the request is gone.
     pub expires_at: OffsetDateTime,
+    /// RFC 8707 `resource` values of the request: absolute URIs without fragments.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// RFC 9449 §10 `dpop_jkt`: the DPoP key the code will be bound to.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 impl PendingAuthorization {
@@ -93,7 +101,8 @@ impl PendingAuthorization {
     /// #     response_type: "code".into(), response_mode: "query".into(),
     /// #     scopes: ScopeSet::default(), state: None, nonce: None, code_challenge: None,
     /// #     code_challenge_method: None, prompt: vec![], max_age: None,
-    /// #     created_at: now, expires_at: now + Duration::minutes(10) };
+    /// #     created_at: now, expires_at: now + Duration::minutes(10),
+    /// #     resources: vec![], dpop_jkt: None };
     /// assert!(pending.is_expired(now + Duration::minutes(10)));
     /// ```
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {

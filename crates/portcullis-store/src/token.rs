@@ -111,6 +111,8 @@ pub enum TokenStatus {
 ///     issued_at: now,
 ///     expires_at: now + Duration::hours(1),
 ///     status: TokenStatus::Active,
+///     audience: Vec::new(),   // not restricted to a resource (RFC 8707)
+///     confirmation: None,     // a bearer token, not DPoP-bound
 /// };
 /// assert!(record.is_active(now));
 /// # Ok::<(), portcullis_tokens::TokenError>(())
@@ -138,6 +140,14 @@ pub struct TokenRecord {
     pub expires_at: OffsetDateTime,
     /// Active, rotated or revoked.
     pub status: TokenStatus,
+    /// The resource servers the token is for (RFC 8707 `resource` values, the JWT `aud`);
+    /// empty when the token is not restricted to any.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// The SHA-256 thumbprint (RFC 7638, base64url) of the key the token is bound to with
+    /// DPoP (RFC 9449 §6: `cnf.jkt`); `None` for a bearer token.
+    #[serde(default)]
+    pub confirmation: Option<String>,
 }
 
 impl TokenRecord {
@@ -152,7 +162,7 @@ impl TokenRecord {
     /// # let mut record = TokenRecord { hash: TokenHash::of("t"), kind: TokenKind::AccessToken,
     /// #     client_id: ClientId::new("c").expect("id"), subject: None, scopes: ScopeSet::default(),
     /// #     roles: vec![], family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
-    /// #     status: TokenStatus::Active };
+    /// #     status: TokenStatus::Active, audience: vec![], confirmation: None };
     /// record.status = TokenStatus::Revoked;
     /// assert!(!record.is_active(now));
     /// # Ok::<(), portcullis_tokens::TokenError>(())
@@ -172,7 +182,7 @@ impl TokenRecord {
     /// # let record = TokenRecord { hash: TokenHash::of("t"), kind: TokenKind::AccessToken,
     /// #     client_id: ClientId::new("c").expect("id"), subject: None, scopes: ScopeSet::default(),
     /// #     roles: vec![], family: FamilyId::generate()?, issued_at: now, expires_at: now + Duration::hours(1),
-    /// #     status: TokenStatus::Active };
+    /// #     status: TokenStatus::Active, audience: vec![], confirmation: None };
     /// assert!(record.is_expired(now + Duration::hours(1)));
     /// # Ok::<(), portcullis_tokens::TokenError>(())
     /// ```
@@ -194,6 +204,9 @@ impl TokenRecord {
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+// One value per refresh, moved once: boxing the record would add an allocation to every
+// rotation to save stack bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 pub enum Rotation {
     /// The token was active; it is now [`TokenStatus::Rotated`] and the successors are stored.
     Rotated {

@@ -257,6 +257,8 @@ fn code(at: OffsetDateTime) -> AuthorizationCode {
         family: FamilyId::generate().unwrap(),
         issued_at: at,
         expires_at: at + Duration::minutes(1),
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 
@@ -272,6 +274,8 @@ fn tokens_for(code: &AuthorizationCode, at: OffsetDateTime) -> Vec<TokenRecord> 
         issued_at: at,
         expires_at: at + Duration::hours(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }]
 }
 
@@ -465,6 +469,8 @@ fn sweeping_a_routed_store_sweeps_both_sides() {
             max_age: None,
             created_at: past,
             expires_at: past + Duration::minutes(10),
+            resources: Vec::new(),
+            dpop_jkt: None,
         };
         store.insert_pending(pending).await.unwrap();
         let now = OffsetDateTime::now_utc();

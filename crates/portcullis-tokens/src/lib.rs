@@ -51,6 +51,7 @@
 //! # Ok::<(), portcullis_tokens::TokenError>(())
 //! ```
 
+mod dpop;
 mod error;
 mod identifier;
 mod jwks;
@@ -58,9 +59,14 @@ mod jwt;
 mod keys;
 mod oidc_hash;
 mod opaque;
+mod sealing;
 #[cfg(test)]
 mod test_keys;
 
+pub use dpop::{
+    DPOP_JWT_TYP, DpopAlgorithm, DpopError, DpopExpectations, DpopProof, DpopSigner,
+    MAX_DPOP_PROOF_BYTES, access_token_hash, jwk_thumbprint,
+};
 pub use error::TokenError;
 pub use identifier::{IDENTIFIER_BYTES, InvalidSubject, Subject, random_identifier};
 pub use jwks::{KeySet, PublicKeySet};
@@ -70,3 +76,4 @@ pub use oidc_hash::oidc_hash;
 pub use opaque::{
     ParseTokenHashError, RawToken, TOKEN_ENTROPY_BYTES, TokenHash, TokenKind, mint, mint_with,
 };
+pub use sealing::{SEALING_KEY_BYTES, SealError, SecretSealingKey};

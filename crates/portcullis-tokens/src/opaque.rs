@@ -44,17 +44,22 @@ pub enum TokenKind {
     Session,
     /// A device code (RFC 8628 §3.2), the polling device's secret, prefix `pc_dc_`.
     DeviceCode,
+    /// A registration access token (RFC 7592 §3): the bearer credential of the client
+    /// configuration endpoint, prefix `pc_rat_`. Never an access token: every endpoint
+    /// that takes access tokens parses them as [`TokenKind::AccessToken`].
+    RegistrationAccessToken,
 }
 
 impl TokenKind {
     /// Every kind, in prefix order.
-    pub const ALL: [TokenKind; 6] = [
+    pub const ALL: [TokenKind; 7] = [
         TokenKind::AccessToken,
         TokenKind::RefreshToken,
         TokenKind::AuthorizationCode,
         TokenKind::PendingAuthorization,
         TokenKind::Session,
         TokenKind::DeviceCode,
+        TokenKind::RegistrationAccessToken,
     ];
 
     /// The prefix every token of this kind starts with.
@@ -70,6 +75,7 @@ impl TokenKind {
             TokenKind::PendingAuthorization => "pc_pa_",
             TokenKind::Session => "pc_se_",
             TokenKind::DeviceCode => "pc_dc_",
+            TokenKind::RegistrationAccessToken => "pc_rat_",
         }
     }
 
@@ -100,6 +106,7 @@ impl TokenKind {
             TokenKind::PendingAuthorization => "pending authorization",
             TokenKind::Session => "session",
             TokenKind::DeviceCode => "device code",
+            TokenKind::RegistrationAccessToken => "registration access",
         }
     }
 }

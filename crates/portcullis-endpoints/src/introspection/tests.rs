@@ -24,6 +24,8 @@ fn record(kind: TokenKind) -> TokenRecord {
         issued_at,
         expires_at: issued_at + Duration::hours(1),
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }
 }
 

@@ -32,6 +32,8 @@ fn record(
         family: FamilyId::generate().unwrap(),
         issued_at: now,
         expires_at: now + Duration::minutes(5),
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 

@@ -40,6 +40,8 @@ fn issue(
 ) -> Minted {
     let scopes = ScopeSet::parse(scopes).unwrap();
     mint_tokens(Issuance {
+        audience: crate::Audience::unrestricted(),
+        confirmation: None,
         client,
         subject: subject.map(|s| Subject::new(s).unwrap()),
         refresh_scopes: refresh.then(|| scopes.clone()),
@@ -160,6 +162,8 @@ fn rfc9068_2_2_1_auth_time_when_known() {
     let client = web(AccessTokenFormat::Jwt);
     let auth_time = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
     let minted = mint_tokens(Issuance {
+        audience: crate::Audience::unrestricted(),
+        confirmation: None,
         client: &client,
         subject: Some(Subject::new("user-1").unwrap()),
         scopes: ScopeSet::new(),

@@ -71,6 +71,8 @@ async fn refresh_token(store: &MemoryStore, client: &Client, status: TokenStatus
             issued_at: now,
             expires_at: now + Duration::days(1),
             status,
+            audience: Vec::new(),
+            confirmation: None,
         }])
         .await
         .unwrap();

@@ -102,6 +102,8 @@ async fn user_tokens(store: &MemoryStore, client: &Client, scope: &str) -> (Stri
         refresh_scopes: Some(scopes(scope)),
         auth_time: None,
         signing: crate::test_support::signing(),
+        audience: crate::Audience::unrestricted(),
+        confirmation: None,
     })
     .unwrap();
     store.insert_tokens(minted.records).await.unwrap();

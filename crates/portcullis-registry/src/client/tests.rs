@@ -153,9 +153,13 @@ fn unknown_wire_names_are_rejected() {
         "unknown application type"
     );
     assert!(
-        "private_key_jwt"
+        "tls_client_auth"
             .parse::<TokenEndpointAuthMethod>()
             .is_err()
+    );
+    assert_eq!(
+        "private_key_jwt".parse::<TokenEndpointAuthMethod>(),
+        Ok(TokenEndpointAuthMethod::PrivateKeyJwt)
     );
     assert!(
         serde_json::from_str::<GrantType>("\"urn:ietf:params:oauth:grant-type:unknown\"").is_err()
@@ -312,16 +316,19 @@ fn client_serde_uses_wire_names_and_round_trips() {
             "application_type",
             "client_id",
             "description",
+            "dpop_bound_access_tokens",
             "grant_types",
             "introspect_any",
             "name",
             "post_logout_redirect_uris",
             "redirect_uris",
             "refresh_token_lifetime_secs",
+            "require_pushed_authorization_requests",
             "revoked",
             "roles",
             "scopes",
             "secret_hash",
+            "subject_type",
             "token_endpoint_auth_method",
         ]
     );

@@ -757,3 +757,184 @@ fn rp_initiated_logout_3_post_logout_redirect_uris_follow_redirect_rules() {
         .client;
     assert_eq!(reopened, client);
 }
+
+fn ed25519_jwks() -> serde_json::Value {
+    serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519",
+        "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]})
+}
+
+/// Registration rules for client keys (RFC 7591 §2, RFC 7523 §2.2) and pairwise sectors
+/// (OpenID Connect Core §8.1): each row is a client and the one error it must get.
+#[test]
+fn keys_and_sectors_negative_table() {
+    use crate::client::SubjectType::Pairwise;
+    use crate::client::TokenEndpointAuthMethod::{ClientSecretBasic, PrivateKeyJwt};
+    let private = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]});
+    let rows: Vec<(&str, NewClient, Field, FieldErrorReason)> = vec![
+        (
+            "rfc7523_private_key_jwt_needs_keys",
+            m2m().auth_method(PrivateKeyJwt),
+            Field::Jwks,
+            FieldErrorReason::KeysRequired,
+        ),
+        (
+            "rfc7591_2_jwks_and_jwks_uri_not_both",
+            m2m()
+                .auth_method(PrivateKeyJwt)
+                .jwks(ed25519_jwks())
+                .jwks_uri("https://keys.example/jwks.json"),
+            Field::Jwks,
+            FieldErrorReason::KeysTwice,
+        ),
+        (
+            "rfc7591_2_jwks_holds_public_keys_only",
+            m2m().auth_method(PrivateKeyJwt).jwks(private),
+            Field::Jwks,
+            FieldErrorReason::InvalidJwks,
+        ),
+        (
+            "rfc7591_2_jwks_is_a_set",
+            m2m()
+                .auth_method(PrivateKeyJwt)
+                .jwks(serde_json::json!({"kty": "OKP"})),
+            Field::Jwks,
+            FieldErrorReason::InvalidJwks,
+        ),
+        (
+            "rfc7591_2_jwks_not_empty",
+            m2m()
+                .auth_method(PrivateKeyJwt)
+                .jwks(serde_json::json!({"keys": []})),
+            Field::Jwks,
+            FieldErrorReason::InvalidJwks,
+        ),
+        (
+            "jwks_uri_https_only",
+            m2m()
+                .auth_method(PrivateKeyJwt)
+                .jwks_uri("http://keys.example/jwks.json"),
+            Field::JwksUri,
+            FieldErrorReason::NotHttpsUrl,
+        ),
+        (
+            "oidc_core_8_1_several_hosts_need_a_sector",
+            web()
+                .redirect_uri("https://other.example/cb")
+                .subject_type(Pairwise),
+            Field::SectorIdentifierUri,
+            FieldErrorReason::SectorRequired,
+        ),
+        (
+            "oidc_core_8_1_sector_uri_https",
+            web()
+                .subject_type(Pairwise)
+                .sector_identifier_uri("http://billing.example/sector.json"),
+            Field::SectorIdentifierUri,
+            FieldErrorReason::NotHttpsUrl,
+        ),
+        (
+            "oidc_core_8_1_sector_uri_no_fragment",
+            web()
+                .subject_type(Pairwise)
+                .sector_identifier_uri("https://billing.example/sector.json#x"),
+            Field::SectorIdentifierUri,
+            FieldErrorReason::NotHttpsUrl,
+        ),
+        (
+            "oidc_core_8_1_sector_uri_absolute",
+            web()
+                .subject_type(Pairwise)
+                .sector_identifier_uri("/sector.json"),
+            Field::SectorIdentifierUri,
+            FieldErrorReason::NotHttpsUrl,
+        ),
+        (
+            "rfc6749_2_1_secret_method_for_public_client",
+            spa().auth_method(ClientSecretBasic),
+            Field::TokenEndpointAuthMethod,
+            FieldErrorReason::AuthMethodNotAllowed {
+                method: ClientSecretBasic,
+                kind: Spa,
+            },
+        ),
+        (
+            "rfc6749_2_1_key_method_for_public_client",
+            spa().auth_method(PrivateKeyJwt).jwks(ed25519_jwks()),
+            Field::TokenEndpointAuthMethod,
+            FieldErrorReason::AuthMethodNotAllowed {
+                method: PrivateKeyJwt,
+                kind: Spa,
+            },
+        ),
+    ];
+    for (row, client, field, reason) in rows {
+        let errors = client.build(&catalog()).expect_err(row);
+        let errors: Vec<FieldError> = errors.iter().cloned().collect();
+        assert_eq!(errors, [FieldError::new(field, reason)], "{row}");
+    }
+}
+
+#[test]
+fn private_key_jwt_clients_get_keys_not_secrets() {
+    use crate::client::TokenEndpointAuthMethod::{ClientSecretJwt, PrivateKeyJwt};
+    let issued = m2m()
+        .auth_method(PrivateKeyJwt)
+        .jwks(ed25519_jwks())
+        .sealed_secret("sealed")
+        .build(&catalog())
+        .unwrap();
+    assert!(issued.secret.is_none() && issued.client.secret_hash.is_none());
+    assert_eq!(
+        issued.client.sealed_secret, None,
+        "only client_secret_jwt keeps one"
+    );
+    let reopened = NewClient::from_client(&issued.client)
+        .build(&catalog())
+        .unwrap();
+    assert_eq!(reopened.client.jwks, Some(ed25519_jwks()));
+
+    let hmac = m2m()
+        .auth_method(ClientSecretJwt)
+        .sealed_secret("sealed")
+        .build(&catalog())
+        .unwrap();
+    assert!(
+        hmac.secret.is_some(),
+        "client_secret_jwt clients have a secret"
+    );
+    assert_eq!(hmac.client.sealed_secret.as_deref(), Some("sealed"));
+    let mut rotated = hmac.client.clone();
+    rotated.rotate_secret().unwrap();
+    assert_eq!(
+        rotated.sealed_secret, None,
+        "a new secret drops the old sealed copy"
+    );
+}
+
+#[test]
+fn pairwise_sector_is_the_redirect_host_or_the_sector_uri() {
+    use crate::client::SubjectType::Pairwise;
+    let by_host = web()
+        .subject_type(Pairwise)
+        .build(&catalog())
+        .unwrap()
+        .client;
+    assert_eq!(
+        by_host.sector_identifier().as_deref(),
+        Some("billing.example")
+    );
+    let by_uri = web()
+        .redirect_uri("https://other.example/cb")
+        .subject_type(Pairwise)
+        .sector_identifier_uri("https://sector.example/uris.json")
+        .build(&catalog())
+        .unwrap()
+        .client;
+    assert_eq!(
+        by_uri.sector_identifier().as_deref(),
+        Some("sector.example")
+    );
+}

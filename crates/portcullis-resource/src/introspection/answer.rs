@@ -14,6 +14,8 @@ use crate::AccessToken;
 
 /// The `token_type` of an access token (RFC 6750 §4; RFC 6749 §7.1: case-insensitive).
 const BEARER: &str = "Bearer";
+/// The `token_type` of a DPoP-bound access token (RFC 9449 §6.2).
+const DPOP: &str = "DPoP";
 
 /// Just `active`, read first so that an inactive answer counts as one whatever else it
 /// carries.
@@ -41,6 +43,16 @@ struct ActiveAnswer {
     token_type: Option<String>,
     #[serde(default)]
     roles: Option<Vec<RoleAssignment>>,
+    /// `cnf` (RFC 9449 §6.2): the key a DPoP-bound token is bound to.
+    #[serde(default)]
+    cnf: Option<Confirmation>,
+}
+
+/// The `cnf` member of an answer: only `jkt` is read (RFC 9449 §6.2).
+#[derive(Debug, Deserialize)]
+struct Confirmation {
+    #[serde(default)]
+    jkt: Option<String>,
 }
 
 /// Why an answer does not yield an [`AccessToken`].
@@ -73,9 +85,18 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, Refu
     if answer
         .token_type
         .as_deref()
-        .is_some_and(|kind| !kind.eq_ignore_ascii_case(BEARER))
+        .is_some_and(|kind| !kind.eq_ignore_ascii_case(BEARER) && !kind.eq_ignore_ascii_case(DPOP))
     {
         return Err(Refusal::Invalid("the token is not a bearer access token"));
+    }
+    let confirmation = answer.cnf.and_then(|cnf| cnf.jkt);
+    if confirmation.is_none()
+        && answer
+            .token_type
+            .as_deref()
+            .is_some_and(|kind| kind.eq_ignore_ascii_case(DPOP))
+    {
+        return Err(Refusal::Invalid("a DPoP token without cnf.jkt"));
     }
     let Some(expires_at) = answer.expires_at else {
         return Err(Refusal::Invalid("the active answer has no exp"));
@@ -97,6 +118,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, Refu
         roles: answer.roles.unwrap_or_default(),
         issued_at: answer.issued_at.unwrap_or(now),
         expires_at,
+        confirmation,
     })
 }
 

@@ -24,6 +24,7 @@ fn token_expiring(at: OffsetDateTime) -> AccessToken {
         roles: vec![],
         issued_at: start(),
         expires_at: at,
+        confirmation: None,
     }
 }
 

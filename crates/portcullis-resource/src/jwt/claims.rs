@@ -53,6 +53,16 @@ pub(super) fn read(claims: &Map<String, Value>) -> Result<AccessToken, &'static 
         None | Some(Value::Null) => Vec::new(),
         Some(roles) => Vec::<RoleAssignment>::deserialize(roles).map_err(|_| "malformed roles")?,
     };
+    // RFC 9449 §6.1: `cnf.jkt` binds the token to a DPoP key.
+    let confirmation = match claims.get("cnf") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(cnf)) => match cnf.get("jkt") {
+            Some(Value::String(jkt)) if !jkt.is_empty() => Some(jkt.clone()),
+            None => None,
+            Some(_) => return Err("malformed cnf.jkt"),
+        },
+        Some(_) => return Err("malformed cnf"),
+    };
     let machine = !authenticated_user && subject.as_str() == client_id.as_str();
     Ok(AccessToken {
         subject: (!machine).then_some(subject),
@@ -61,6 +71,7 @@ pub(super) fn read(claims: &Map<String, Value>) -> Result<AccessToken, &'static 
         roles,
         issued_at,
         expires_at,
+        confirmation,
     })
 }
 

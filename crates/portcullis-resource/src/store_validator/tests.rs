@@ -48,6 +48,8 @@ impl Fixture {
     async fn token(&self, client: &Client) -> String {
         self.store.insert_client(client.clone()).await.unwrap();
         let minted = mint_tokens(Issuance {
+            audience: portcullis_grants::Audience::unrestricted(),
+            confirmation: None,
             client,
             subject: None,
             scopes: ScopeSet::parse("openid").unwrap(),
@@ -167,6 +169,8 @@ async fn provider_keys_are_read_on_every_validation() {
     store.insert_client(client.clone()).await.unwrap();
     let keys = provider.signing_keys();
     let minted = mint_tokens(Issuance {
+        audience: portcullis_grants::Audience::unrestricted(),
+        confirmation: None,
         client: &client,
         subject: None,
         scopes: ScopeSet::new(),

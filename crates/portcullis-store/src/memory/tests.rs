@@ -25,6 +25,8 @@ fn token(issued_at: OffsetDateTime, ttl: Duration) -> TokenRecord {
         issued_at,
         expires_at: issued_at + ttl,
         status: TokenStatus::Active,
+        audience: Vec::new(),
+        confirmation: None,
     }
 }
 
@@ -42,6 +44,8 @@ fn code(issued_at: OffsetDateTime, ttl: Duration) -> AuthorizationCode {
         family: FamilyId::generate().unwrap(),
         issued_at,
         expires_at: issued_at + ttl,
+        resources: Vec::new(),
+        dpop_jkt: None,
     }
 }
 
