@@ -78,6 +78,53 @@ pub(crate) struct Config {
     )]
     pub(crate) saml_idp_cert: Option<std::path::PathBuf>,
 
+    /// The resource servers clients may name with RFC 8707 `resource` (absolute URIs);
+    /// tokens requested for them carry them as `aud`. Without this flag any absolute URI is
+    /// accepted.
+    #[arg(
+        long = "resource",
+        env = "PORTCULLIS_RESOURCES",
+        value_name = "URI",
+        value_delimiter = ','
+    )]
+    pub(crate) resources: Vec<String>,
+
+    /// The secret salt of pairwise subject identifiers (OpenID Connect Core §8), at least
+    /// 16 bytes. Keep it stable: changing it changes every pairwise `sub`. Without it,
+    /// pairwise clients cannot sign users in and discovery lists only `public`.
+    #[arg(long, env = "PORTCULLIS_PAIRWISE_SALT", hide_env_values = true)]
+    pub(crate) pairwise_salt: Option<String>,
+
+    /// Dynamic client registration (RFC 7591/7592): `open` lets anyone register clients
+    /// (OpenID scopes only); otherwise give `--registration-token`. Off by default.
+    #[arg(long, env = "PORTCULLIS_REGISTRATION", value_enum)]
+    pub(crate) registration: Option<RegistrationMode>,
+
+    /// An initial access token that protects the registration endpoint (RFC 7591 §3);
+    /// repeat for several. Enables registration with any scope of the catalog.
+    #[arg(
+        long = "registration-token",
+        env = "PORTCULLIS_REGISTRATION_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub(crate) registration_tokens: Vec<String>,
+
+    /// Require pushed authorization requests (RFC 9126) from every client. The PAR
+    /// endpoint `/oauth/par` is always on.
+    #[arg(long, env = "PORTCULLIS_REQUIRE_PAR", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) require_par: bool,
+
+    /// Require a server nonce in DPoP proofs (RFC 9449 §8). DPoP itself is always on.
+    #[arg(long, env = "PORTCULLIS_DPOP_NONCE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) dpop_nonce: bool,
+
+    /// 32 random bytes, base64url: the key that seals the secrets of `client_secret_jwt`
+    /// clients (they cannot be kept hashed: the provider checks a MAC made with them).
+    /// Without it `client_secret_jwt` is not offered. Keep it stable and secret.
+    #[arg(long, env = "PORTCULLIS_SECRET_SEALING_KEY", hide_env_values = true)]
+    pub(crate) secret_sealing_key: Option<String>,
+
     /// Seed a demo user, scopes and one client of each type, and print how to use them.
     #[arg(long, env = "PORTCULLIS_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) demo: bool,
@@ -145,4 +192,11 @@ pub(crate) enum TokenExchangeMode {
     Impersonate,
     /// The new token always records who acts (`act`): the actor token's subject or the client.
     Delegate,
+}
+
+/// `--registration`: who may register clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RegistrationMode {
+    /// Anyone, for the OpenID Connect scopes only.
+    Open,
 }

@@ -17,6 +17,7 @@ mod demo;
 mod extension_grants;
 mod logging;
 mod server;
+mod standards;
 mod users;
 mod validation;
 

@@ -21,6 +21,7 @@ use crate::console;
 use crate::demo;
 use crate::extension_grants::{self, ExtensionGrantError};
 use crate::logging::{self, BodyLimit};
+use crate::standards;
 use crate::users::{UserError, Users};
 
 /// How often expired codes, tokens and sessions are deleted.
@@ -61,6 +62,9 @@ pub(crate) enum ServerError {
     /// An extension grant's configuration is unusable (an IdP certificate file, …).
     #[error("cannot enable an extension grant")]
     ExtensionGrant(#[from] ExtensionGrantError),
+    /// A setting of the advanced standards (issue 11) is unusable.
+    #[error("invalid setting: {0}")]
+    Standards(String),
     /// Seeding the demo data failed.
     #[error("cannot seed the demo data")]
     Demo(#[source] AdminError),
@@ -117,6 +121,7 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
         .code_ttl(time::Duration::seconds(i64::from(config.code_ttl_secs)))
         .device_flow(store.clone() as Arc<dyn DeviceAuthorizationStore>);
     builder = extension_grants::register(builder, &config, &issuer, &store)?;
+    builder = standards::register(builder, &config, &store)?;
     let provider = builder.build().map_err(ServerError::Provider)?;
     let admin = Admin::new(provider.clone(), users.clone());
     let demo = if config.demo {

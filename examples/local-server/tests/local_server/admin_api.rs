@@ -8,21 +8,24 @@ use serde_json::{Value, json};
 use crate::support::{Server, TempDb, access_token, json_of};
 
 /// Every field a client's JSON shows, besides `client_secret`.
-const CLIENT_FIELDS: [&str; 15] = [
+const CLIENT_FIELDS: [&str; 18] = [
     "access_token_format",
     "access_token_lifetime_secs",
     "application_type",
     "client_id",
     "description",
+    "dpop_bound_access_tokens",
     "grant_types",
     "introspect_any",
     "name",
     "post_logout_redirect_uris",
     "redirect_uris",
     "refresh_token_lifetime_secs",
+    "require_pushed_authorization_requests",
     "revoked",
     "roles",
     "scopes",
+    "subject_type",
     "token_endpoint_auth_method",
 ];
 

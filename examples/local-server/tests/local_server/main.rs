@@ -18,4 +18,5 @@ mod extension_grants;
 mod login;
 mod postgres;
 mod restart;
+mod standards;
 mod support;
