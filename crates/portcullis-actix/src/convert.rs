@@ -9,8 +9,9 @@ use actix_web::body::{BodyStream, MessageBody};
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self as actix_header, HeaderMap};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
+use portcullis_endpoints::ClientIp;
 
 /// Reads the request body, keeping at most `limit + 1` bytes and reading no further: a body
 /// over the limit reaches the endpoint still over it, and the endpoint answers its own 413.
@@ -43,7 +44,9 @@ pub(crate) fn headers(headers: &HeaderMap) -> Result<http::HeaderMap, http::Erro
     Ok(converted)
 }
 
-/// The `http` 1.x request the endpoints take: method, URI (path and query), headers, body.
+/// The `http` 1.x request the endpoints take: method, URI (path and query), headers, body,
+/// and the client's address as a [`ClientIp`] extension: one a middleware inserted into
+/// actix-web's extensions (behind a trusted proxy), else the connection's peer address.
 pub(crate) fn request(
     request: &HttpRequest,
     body: Bytes,
@@ -52,6 +55,14 @@ pub(crate) fn request(
     *converted.method_mut() = http::Method::from_bytes(request.method().as_str().as_bytes())?;
     *converted.uri_mut() = http::Uri::try_from(request.uri().to_string())?;
     *converted.headers_mut() = headers(request.headers())?;
+    let ip = request
+        .extensions()
+        .get::<ClientIp>()
+        .copied()
+        .or_else(|| request.peer_addr().map(|peer| ClientIp(peer.ip())));
+    if let Some(ip) = ip {
+        converted.extensions_mut().insert(ip);
+    }
     Ok(converted)
 }
 

@@ -23,6 +23,12 @@ use crate::convert;
 /// endpoint answers 413 `{"error":"invalid_request",...}`. actix-web's `PayloadConfig`
 /// plays no part, so its own 413 never answers for these routes.
 ///
+/// The client's address reaches the endpoints (for the per-IP rate limits of
+/// [`ProviderBuilder::rate_limits`](portcullis_endpoints::ProviderBuilder::rate_limits)) as a
+/// [`ClientIp`](portcullis_endpoints::ClientIp) extension: one that a middleware inserted
+/// into the request's extensions (behind a trusted proxy), else the connection's peer
+/// address. Forwarding headers are never read.
+///
 /// The returned closure is `Fn + Clone + Send`: build it per worker inside
 /// `HttpServer::new`'s factory, or once outside and clone it in.
 ///

@@ -2,16 +2,17 @@
 //! `http::Request<Bytes>`, calls `portcullis-endpoints`, and converts the answer back.
 
 use std::future::poll_fn;
+use std::net::SocketAddr;
 use std::pin::Pin;
 
 use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::{Bytes, BytesMut};
 use http::StatusCode;
-use portcullis_endpoints::{Endpoint, Provider};
+use portcullis_endpoints::{ClientIp, Endpoint, Provider};
 
 /// A router serving the provider's endpoints at [`Provider::paths`]:
 ///
@@ -24,6 +25,12 @@ use portcullis_endpoints::{Endpoint, Provider};
 ///
 /// Bodies are read up to [`Provider::max_body_bytes`] plus one byte and no further: an
 /// oversized body reaches the endpoint over its limit, and the endpoint answers 413.
+///
+/// The client's address reaches the endpoints (for the per-IP rate limits of
+/// [`ProviderBuilder::rate_limits`](portcullis_endpoints::ProviderBuilder::rate_limits)) as a
+/// [`ClientIp`] extension, taken from `ConnectInfo<SocketAddr>` when the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`; a `ClientIp` that a middleware
+/// already inserted (behind a trusted proxy) is kept. Forwarding headers are never read.
 ///
 /// The router has no state of its own left to provide, so it merges into any app:
 ///
@@ -54,7 +61,13 @@ where
 
 /// Converts, calls the endpoint, converts back.
 async fn serve(provider: Provider, endpoint: Endpoint, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    if parts.extensions.get::<ClientIp>().is_none()
+        && let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+    {
+        let ip = ClientIp(peer.ip());
+        parts.extensions.insert(ip);
+    }
     let Ok(body) = read_body(body, provider.max_body_bytes()).await else {
         // The connection failed mid-body: there is no request to judge.
         return (StatusCode::BAD_REQUEST, "failed to read the request body").into_response();

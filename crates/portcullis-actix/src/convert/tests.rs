@@ -48,3 +48,35 @@ fn request_keeps_method_uri_repeated_headers_and_body() {
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     actix_web::rt::System::new().block_on(future)
 }
+
+/// The per-IP rate limits key on `ClientIp`: the connection's peer address, unless a
+/// middleware (behind a trusted proxy) put its own in the request's extensions; forwarding
+/// headers are never read.
+#[test]
+fn request_carries_the_client_ip() {
+    use actix_web::HttpMessage as _;
+    use portcullis_endpoints::ClientIp;
+    use std::net::{IpAddr, SocketAddr};
+
+    let peer: SocketAddr = "192.0.2.9:50000".parse().unwrap();
+    let proxy_said: IpAddr = "203.0.113.5".parse().unwrap();
+    let forged = ("x-forwarded-for", "198.51.100.1");
+
+    let direct = TestRequest::get()
+        .peer_addr(peer)
+        .insert_header(forged)
+        .to_http_request();
+    let behind_proxy = TestRequest::get().peer_addr(peer).to_http_request();
+    behind_proxy.extensions_mut().insert(ClientIp(proxy_said));
+    let no_peer = TestRequest::get().insert_header(forged).to_http_request();
+
+    let cases = [
+        (direct, Some(peer.ip())),
+        (behind_proxy, Some(proxy_said)),
+        (no_peer, None),
+    ];
+    for (incoming, expected) in cases {
+        let converted = request(&incoming, Bytes::new()).unwrap();
+        assert_eq!(ClientIp::of(&converted), expected);
+    }
+}
