@@ -40,6 +40,8 @@ impl http::Adapter for Axum {
             );
         let app = router(provider).merge(api).layer(Extension(resource));
         let task = tokio::spawn(async move {
+            // With the peer address, so the per-IP rate limits see the client (`ClientIp`).
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app).await.expect("axum serves");
         });
         http::Server {

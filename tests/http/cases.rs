@@ -13,6 +13,7 @@ pub use super::interop::*;
 pub use super::oidc::*;
 pub use super::pairwise::*;
 pub use super::par::*;
+pub use super::rate_limit::*;
 pub use super::registration::*;
 pub use super::resource_indicators::*;
 

@@ -21,6 +21,7 @@ pub mod interop;
 pub mod oidc;
 pub mod pairwise;
 pub mod par;
+pub mod rate_limit;
 pub mod registration;
 pub mod resource_indicators;
 
@@ -150,6 +151,9 @@ macro_rules! suite {
             registration_management,
             registration_negative_table,
             registration_discovery_only_when_enabled,
+            rate_limit_token_per_client,
+            rate_limit_token_per_ip,
+            rate_limit_login_lockout,
         );
     };
     (@cases $adapter:ty; $($case:ident),+ $(,)?) => {

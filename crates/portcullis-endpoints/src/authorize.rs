@@ -315,6 +315,10 @@ impl Provider {
     /// If the client was disabled, or its redirect URI unregistered, since the request
     /// arrived, the answer is an HTML error page instead of a redirect.
     ///
+    /// The decision is reported to [`Provider::events`]: `consent.granted` once the grant
+    /// is issued, `consent.denied` with an empty subject (`Deny` names no user; the default
+    /// consent page reports who refused).
+    ///
     /// ```
     /// # use portcullis_endpoints::{CompleteError, Decision, Provider};
     /// # use std::sync::Arc;
@@ -334,6 +338,18 @@ impl Provider {
         &self,
         interaction_id: &str,
         decision: Decision,
+    ) -> Result<Response<Bytes>, CompleteError> {
+        self.complete_by(interaction_id, decision, None).await
+    }
+
+    /// [`Provider::complete`], naming the user who decided: [`Decision::Deny`] carries no
+    /// subject, so the `consent.denied` event has the empty subject unless the caller (the
+    /// default consent page) knows it.
+    pub(crate) async fn complete_by(
+        &self,
+        interaction_id: &str,
+        decision: Decision,
+        user: Option<&Subject>,
     ) -> Result<Response<Bytes>, CompleteError> {
         let handle = RawToken::parse(interaction_id, TokenKind::PendingAuthorization)
             .map_err(|_| CompleteError::UnknownInteraction)?
@@ -369,19 +385,35 @@ impl Provider {
             ));
         };
         match decision {
-            Decision::Deny => Ok(self.error_redirect(
-                &approval.target,
-                AuthorizeErrorCode::AccessDenied,
-                "the user denied the request",
-            )),
+            Decision::Deny => {
+                self.events().emit(portcullis_events::Event::ConsentDenied {
+                    subject: user
+                        .map(|user| user.as_str().to_owned())
+                        .unwrap_or_default(),
+                    client_id: client.id.to_string(),
+                });
+                Ok(self.error_redirect(
+                    &approval.target,
+                    AuthorizeErrorCode::AccessDenied,
+                    "the user denied the request",
+                ))
+            }
             Decision::Allow {
                 subject,
                 scopes,
                 auth_time,
             } => {
                 check_granted(&scopes, &pending.scopes)?;
-                self.issue(&approval, &client, subject, scopes, auth_time, now)
-                    .await
+                let granted = portcullis_events::Event::ConsentGranted {
+                    subject: subject.as_str().to_owned(),
+                    client_id: client.id.to_string(),
+                    scope: scopes.to_string(),
+                };
+                let response = self
+                    .issue(&approval, &client, subject, scopes, auth_time, now)
+                    .await?;
+                self.events().emit(granted);
+                Ok(response)
             }
         }
     }

@@ -233,6 +233,10 @@ impl Provider {
     /// [`Provider::authorize_http`] will recognize them. To replace a session the browser
     /// already has, [`sign_out`](Provider::sign_out) first.
     ///
+    /// The sign-in is reported to [`Provider::events`] as
+    /// [`Event::LoginSucceeded`](portcullis_events::Event::LoginSucceeded); an application
+    /// that refuses a password reports `Event::LoginFailed` itself (without the password).
+    ///
     /// # Errors
     ///
     /// [`SessionError`] when no handle can be minted or the store fails; no session exists
@@ -334,6 +338,12 @@ impl Provider {
             expires_at: now + lifetime,
         };
         self.store().insert_session(record.clone()).await?;
+        // Every sign-in, the default login page's and an application's own
+        // (`start_session`), is reported once the session exists.
+        self.events()
+            .emit(portcullis_events::Event::LoginSucceeded {
+                subject: user.subject.as_str().to_owned(),
+            });
         let cookie = session::set_cookie(
             Self::SESSION_COOKIE,
             handle.expose_secret(),

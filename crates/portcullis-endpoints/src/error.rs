@@ -124,6 +124,7 @@ pub struct OAuthError {
     status: StatusCode,
     www_authenticate: Option<String>,
     allow: Option<&'static str>,
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -134,6 +135,7 @@ impl OAuthError {
             status,
             www_authenticate: None,
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -204,6 +206,24 @@ impl OAuthError {
         err
     }
 
+    /// `temporarily_unavailable` answered with 429 Too Many Requests (RFC 6585 §4) and
+    /// `Retry-After: <retry_after_secs>` (RFC 9110 §10.2.3): a rate limit or lockout
+    /// ([`ProviderBuilder::rate_limits`](crate::ProviderBuilder::rate_limits)).
+    ///
+    /// ```
+    /// let err = portcullis_endpoints::OAuthError::too_many_requests(30);
+    /// assert_eq!((err.status().as_u16(), err.code(), err.retry_after()), (429, "temporarily_unavailable", Some(30)));
+    /// ```
+    pub fn too_many_requests(retry_after_secs: u64) -> OAuthError {
+        let mut err = OAuthError::new(
+            "temporarily_unavailable",
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many requests; retry after {retry_after_secs} seconds").into(),
+        );
+        err.retry_after = Some(retry_after_secs);
+        err
+    }
+
     /// Any other protocol error `code` answered with 400: the authorization endpoint's
     /// codes in JSON, as the pushed authorization request endpoint answers them (RFC 9126
     /// §2.3).
@@ -262,6 +282,11 @@ impl OAuthError {
     /// The `Allow` header value of a 405, if any.
     pub fn allow(&self) -> Option<&'static str> {
         self.allow
+    }
+
+    /// The `Retry-After` seconds of a 429, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 }
 

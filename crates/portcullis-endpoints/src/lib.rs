@@ -33,6 +33,10 @@
 //! token request with a `DPoP` proof gets `token_type: "DPoP"` and tokens bound to the
 //! proof's key, UserInfo accepts `Authorization: DPoP`, and server nonces are available.
 //!
+//! With [`ProviderBuilder::rate_limits`], the token endpoint and logins are rate limited
+//! per client, per IP ([`ClientIp`]) and per username, and failed logins back off
+//! exponentially ([`RateLimits`]); all off by default.
+//!
 //! Failures become RFC error codes in one place (the `error` module): [`OAuthError`] for
 //! the JSON endpoints, [`AuthorizeErrorCode`] for the authorization endpoint.
 
@@ -48,6 +52,7 @@ mod introspection;
 mod jwks;
 mod par;
 mod provider;
+mod rate_limit;
 mod registration;
 mod request;
 mod response;
@@ -71,6 +76,7 @@ pub use introspection::*;
 pub use jwks::*;
 pub use par::REQUEST_URI_PREFIX;
 pub use provider::{ConfigError, DEFAULT_MAX_BODY_BYTES, Paths, Provider, ProviderBuilder};
+pub use rate_limit::{ClientIp, LoginLockout, Rate, RateLimits, Throttled};
 pub use registration::{REGISTRATION_ACCESS_TOKEN_LIFETIME, RegistrationPolicy};
 pub use revocation::*;
 pub use routes::Endpoint;

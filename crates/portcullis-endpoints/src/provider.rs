@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use portcullis_events::{EventSink, NoEvents};
 use portcullis_grants::{
     Authenticator, AuthorizationCodeGrant, ClaimsSource, ClientCredentialsGrant, Clock,
     ConsentSource, DeviceFlow, Grant, IssuerSettings, MAX_CODE_TTL, NoClaims, NoRememberedConsent,
@@ -127,6 +128,14 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An invalid rate limit or lockout setting ([`ProviderBuilder::rate_limits`]).
+    #[error("invalid rate limit {setting}: {reason}")]
+    RateLimit {
+        /// The setting's name.
+        setting: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 pub(crate) struct Inner {
@@ -157,6 +166,10 @@ pub(crate) struct Inner {
     pub(crate) par: crate::par::ParSettings,
     /// DPoP (RFC 9449), when enabled.
     pub(crate) dpop: Option<crate::dpop::DpopState>,
+    /// Where events go ([`ProviderBuilder::events`]).
+    pub(crate) events: Arc<dyn EventSink>,
+    /// Rate limits and login lockout ([`ProviderBuilder::rate_limits`]).
+    pub(crate) rate_limits: crate::rate_limit::RateLimiter,
 }
 
 /// An OAuth 2.0 authorization server: endpoints that take `http::Request<Bytes>` and answer
@@ -217,6 +230,8 @@ impl Provider {
             assertions: crate::client_auth::AssertionSettings::default(),
             par: crate::par::ParSettings::default(),
             dpop: None,
+            events: Arc::new(NoEvents),
+            rate_limits: crate::RateLimits::default(),
         }
     }
 
@@ -230,6 +245,20 @@ impl Provider {
     /// ```
     pub fn issuer(&self) -> &str {
         &self.0.issuer
+    }
+
+    /// Where the provider reports events ([`ProviderBuilder::events`]); an application
+    /// reports its own (admin actions, logins it checks itself) through the same sink.
+    /// Emitting never waits.
+    ///
+    /// ```
+    /// # use portcullis_endpoints::Provider;
+    /// # use std::sync::Arc;
+    /// # let provider = Provider::builder("https://id.example", Arc::new(portcullis_store::MemoryStore::new())).build().expect("ok");
+    /// provider.events().emit(portcullis_events::Event::ClientCreated { client_id: "billing".into() });
+    /// ```
+    pub fn events(&self) -> &Arc<dyn EventSink> {
+        &self.0.events
     }
 
     /// The store.
@@ -360,9 +389,34 @@ pub struct ProviderBuilder {
     pub(crate) par: crate::par::ParSettings,
     /// DPoP settings (`dpop`).
     pub(crate) dpop: Option<crate::dpop::DpopSettings>,
+    events: Arc<dyn EventSink>,
+    /// Rate limits and login lockout (`rate_limit`).
+    pub(crate) rate_limits: crate::RateLimits,
 }
 
 impl ProviderBuilder {
+    /// Where the provider reports events: tokens issued, refreshed and revoked,
+    /// refresh-token reuse, logins on the default login page, consent decisions. Usually a
+    /// [`portcullis_events::EventQueue`], so a slow receiver never slows a response.
+    /// Default: [`NoEvents`].
+    ///
+    /// ```
+    /// use portcullis_endpoints::Provider;
+    /// use portcullis_events::{Collector, EventQueue};
+    /// use std::sync::Arc;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+    /// let queue = EventQueue::spawn(Collector::default(), 1024);
+    /// let provider = Provider::builder("https://id.example", Arc::new(portcullis_store::MemoryStore::new()))
+    ///     .events(Arc::new(queue))
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// # });
+    /// ```
+    pub fn events(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = sink;
+        self
+    }
+
     /// The application's password check; enables the password grant (RFC 6749 §4.3) for
     /// clients registered for it. Default: none, and no password grant.
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
@@ -664,6 +718,7 @@ impl ProviderBuilder {
         }
         self.par.check()?;
         self.assertions.check()?;
+        self.rate_limits.check()?;
         let dpop = self.dpop.map(crate::dpop::DpopState::new).transpose()?;
         let keys = match self.keys {
             Some(keys) => keys,
@@ -735,6 +790,8 @@ impl ProviderBuilder {
             assertions: self.assertions,
             par: self.par,
             dpop,
+            events: self.events,
+            rate_limits: self.rate_limits.limiter(),
         })))
     }
 }

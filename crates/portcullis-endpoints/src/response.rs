@@ -51,6 +51,11 @@ pub(crate) fn oauth_error(err: &OAuthError) -> Response<Bytes> {
             .headers_mut()
             .insert(http::header::ALLOW, HeaderValue::from_static(allow));
     }
+    if let Some(seconds) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 

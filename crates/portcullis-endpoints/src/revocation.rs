@@ -113,6 +113,9 @@ impl Provider {
     ///   client, is answered exactly like a revoked one — 200 with an empty body (§2.2:
     ///   "invalid tokens do not cause an error") — and another client's token is left alone,
     ///   so the answer never tells whether a token exists.
+    /// - A token of this client that was live (or rotated) is reported as
+    ///   [`Event::TokenRevoked`](portcullis_events::Event::TokenRevoked) to
+    ///   [`Provider::events`]; the other 200s report nothing.
     ///
     /// Every answer carries `Cache-Control: no-store`. A store failure answers 503
     /// `temporarily_unavailable` or 500 `server_error`, and the client may retry (§2.2.1).
@@ -215,6 +218,13 @@ impl Provider {
                     .await
                     .map_err(|err| OAuthError::store(&err))?;
             }
+        }
+        // Only when this call revoked something: the 200 for an unknown, foreign or
+        // already revoked token is not an event (the answer hides it; so does the feed).
+        if record.status != portcullis_store::TokenStatus::Revoked {
+            self.events().emit(portcullis_events::Event::TokenRevoked {
+                client_id: client.id.to_string(),
+            });
         }
         Ok(())
     }

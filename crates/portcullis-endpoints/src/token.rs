@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use portcullis_events::Event;
 use portcullis_grants::{GrantContext, GrantError, Signing, TokenResponse};
 use serde_json::{Map, Value};
 
@@ -16,6 +17,14 @@ impl Provider {
     /// configured for them. When `openid` is granted (authorization code, password) or was
     /// in the refreshed grant, the response also carries an `id_token` (OpenID Connect Core
     /// §3.1.3.3, §12.2).
+    ///
+    /// With [`ProviderBuilder::rate_limits`](crate::ProviderBuilder::rate_limits), a request
+    /// over the per-IP or per-client limit, or a password grant request whose username and
+    /// IP are locked out, gets 429 `temporarily_unavailable` with `Retry-After`.
+    ///
+    /// A success is reported to [`Provider::events`] as `token.issued` (and, for a
+    /// refresh, also `token.refreshed`); a replayed refresh token as
+    /// `token.refresh_reuse_detected`. Emitting never waits or fails the response.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -37,15 +46,44 @@ impl Provider {
     /// ```
     pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
         let answer = match self.exchange(&request).await {
-            Ok(tokens) => response::json(StatusCode::OK, &Value::Object(token_body(tokens))),
+            Ok((client_id, grant_type, tokens)) => {
+                self.emit_issued(client_id, grant_type, &tokens);
+                response::json(StatusCode::OK, &Value::Object(token_body(tokens)))
+            }
             Err(err) => response::oauth_error(&err),
         };
         crate::dpop::with_nonce(self, answer)
     }
 
-    async fn exchange(&self, request: &Request<Bytes>) -> Result<TokenResponse, OAuthError> {
+    /// Reports a successful token response: `token.issued` for every grant, and for a
+    /// refresh also `token.refreshed` (one event per response that counts issuance, one
+    /// that tells refreshes apart). Never waits.
+    fn emit_issued(&self, client_id: String, grant_type: String, tokens: &TokenResponse) {
+        let refreshed = (grant_type == "refresh_token").then(|| Event::TokenRefreshed {
+            client_id: client_id.clone(),
+            subject: tokens.subject.clone(),
+        });
+        self.events().emit(Event::TokenIssued {
+            client_id,
+            subject: tokens.subject.clone(),
+            grant_type,
+            scope: tokens.scope.to_string(),
+        });
+        if let Some(refreshed) = refreshed {
+            self.events().emit(refreshed);
+        }
+    }
+
+    /// The client's id, the grant type, and the tokens.
+    async fn exchange(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, String, TokenResponse), OAuthError> {
+        // Rate limits (`rate_limit`): per IP before anything is read, per client once known.
+        self.limit_token_ip(request)?;
         let params = request::form(request, self.max_body_bytes())?;
         let client = client_auth::authenticate(self, request, &params).await?;
+        self.limit_token_client(client.id.as_str())?;
         let grant_type = params
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -54,6 +92,8 @@ impl Provider {
                 "this grant_type is not supported".into(),
             ))
         })?;
+        // The password grant is a login: the login limits and lockout apply.
+        let login = self.password_attempt(request, grant_type, &params)?;
         let catalog = self
             .scope_catalog()
             .await
@@ -76,7 +116,13 @@ impl Provider {
             },
         );
         cx.dpop_jkt = dpop_jkt;
-        grant.exchange(&cx).await.map_err(OAuthError::from)
+        cx.events = self.events().as_ref();
+        let outcome = grant.exchange(&cx).await;
+        if let Some(login) = login {
+            login.finish(self, &outcome);
+        }
+        let tokens = outcome.map_err(OAuthError::from)?;
+        Ok((client.id.to_string(), grant_type.to_owned(), tokens))
     }
 }
 

@@ -42,6 +42,10 @@ pub struct GrantContext<'a> {
     /// The SHA-256 thumbprint of the key of a verified DPoP proof that came with the
     /// request (RFC 9449 §4.3), set by the token endpoint; `None` for a bearer request.
     pub dpop_jkt: Option<String>,
+    /// Where the grant reports what the token response cannot show (refresh-token reuse,
+    /// RFC 9700 §4.14.2). [`NoEvents`](portcullis_events::NoEvents) unless the token
+    /// endpoint sets the provider's sink; emitting never waits.
+    pub events: &'a dyn portcullis_events::EventSink,
 }
 
 impl<'a> GrantContext<'a> {
@@ -69,6 +73,7 @@ impl<'a> GrantContext<'a> {
             keys: signing.keys,
             claims: signing.claims,
             dpop_jkt: None,
+            events: &portcullis_events::NoEvents,
         }
     }
 
@@ -284,6 +289,10 @@ pub struct TokenResponse {
     pub scope: ScopeSet,
     /// Further members, for extensions (`id_token`, `issued_token_type`, …).
     pub extra: Map<String, Value>,
+    /// The user the tokens were issued for, when the grant reports one (every grant that
+    /// mints through [`mint_tokens`](crate::mint_tokens)); never serialized, it is for
+    /// events and logs.
+    pub subject: Option<String>,
 }
 
 impl TokenResponse {
@@ -309,6 +318,7 @@ impl TokenResponse {
             refresh_token: None,
             scope,
             extra: Map::new(),
+            subject: None,
         }
     }
 }

@@ -157,6 +157,7 @@ pub fn mint_tokens(issuance: Issuance<'_>) -> Result<Minted, GrantError> {
         confirmation.clone(),
     )];
     let mut response = TokenResponse::bearer(access, lifetime, scopes);
+    response.subject = subject.as_ref().map(|subject| subject.as_str().to_owned());
     if confirmation.is_some() {
         // RFC 9449 §5: "token_type … MUST be DPoP" for a bound access token.
         response.token_type = "DPoP";

@@ -32,7 +32,8 @@ const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired, or r
 /// - The successors are in the same family, with the client's current lifetimes.
 /// - A rotated token presented again answers `invalid_grant`, and the store has revoked
 ///   the family (RFC 9700 §4.14.2). Reuse is detected even when the replayed request also
-///   asks for a scope it may not have.
+///   asks for a scope it may not have, and is reported to
+///   [`GrantContext::events`] as `token.refresh_reuse_detected`.
 /// - When the original grant included `openid`, the response carries a new ID token for the
 ///   same `sub` (OpenID Connect Core §12.2), with `at_hash` and without `nonce`. It has no
 ///   `auth_time`: the token records do not keep the original one, and §12.2 forbids
@@ -122,9 +123,14 @@ impl Grant for RefreshTokenGrant {
             .await?
         {
             Rotation::Rotated { .. } => Ok(response),
-            Rotation::ReuseDetected { .. } | Rotation::Invalid => {
+            Rotation::ReuseDetected { .. } => {
+                cx.events
+                    .emit(portcullis_events::Event::RefreshReuseDetected {
+                        client_id: cx.client.id.to_string(),
+                    });
                 Err(GrantError::invalid_grant(INVALID_REFRESH_TOKEN))
             }
+            Rotation::Invalid => Err(GrantError::invalid_grant(INVALID_REFRESH_TOKEN)),
         }
     }
 }

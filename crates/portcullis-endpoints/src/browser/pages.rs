@@ -46,7 +46,11 @@ impl Provider {
     ///   whether the user exists; right ones start a new browser session (`amr` `pwd`)
     ///   replacing any the browser had — keeping its clients when the same user signs in
     ///   again — set the [`SESSION_COOKIE`](Provider::SESSION_COOKIE) and answer 303 to the
-    ///   consent page for the same interaction.
+    ///   consent page for the same interaction. With
+    ///   [`ProviderBuilder::rate_limits`](crate::ProviderBuilder::rate_limits), an attempt
+    ///   over the login limits or while the typed username and IP are locked out after
+    ///   failures shows the form again with a 429 and `Retry-After`, for an unknown
+    ///   username exactly as for a known one; a successful sign-in resets the failures.
     ///
     /// Without an authenticator the page is a 500 saying so. Other methods get 405. Every
     /// page is HTML that cannot be framed or cached and sends no referrer.
@@ -134,8 +138,15 @@ impl Provider {
             );
             return html(StatusCode::BAD_REQUEST, body, PAGE_CSP);
         }
+        // Rate limits and lockout (`rate_limit`): keyed on the typed username, whether or
+        // not it names a user, so the answer never tells.
+        let ip = crate::ClientIp::of(request);
+        if let Err(throttled) = self.check_login(username, ip) {
+            return too_many_attempts(&target, csrf, username, throttled);
+        }
         match authenticator.authenticate(username, password).await {
             Ok(Some(subject)) => {
+                self.login_succeeded(username, ip);
                 let user = AuthenticatedUser {
                     subject,
                     auth_time: self.now(),
@@ -156,11 +167,20 @@ impl Provider {
             }
             Ok(None) => {
                 tracing::info!(client_id = ?target.client_id(), "sign-in refused: wrong credentials");
+                self.login_failed(username, ip);
+                self.events().emit(portcullis_events::Event::LoginFailed {
+                    username: username.to_owned(),
+                    reason: "wrong credentials".into(),
+                });
                 let body = login_form(&target, csrf, Some(WRONG_CREDENTIALS), username);
                 html(StatusCode::UNAUTHORIZED, body, PAGE_CSP)
             }
             Err(err) => {
                 tracing::error!("the authenticator failed: {err}");
+                self.events().emit(portcullis_events::Event::LoginFailed {
+                    username: username.to_owned(),
+                    reason: "the credentials could not be checked".into(),
+                });
                 message_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sign-in failed",
@@ -226,7 +246,11 @@ impl Provider {
                 );
             }
         };
-        match self.complete(&interaction.id, decision).await {
+        // `Decision::Deny` names no user; this page knows who refused, for the event.
+        match self
+            .complete_by(&interaction.id, decision, Some(&session.subject))
+            .await
+        {
             Ok(response) => {
                 if session::delivers_grant(&response) {
                     self.record_client(&session, &interaction.client_id).await;
@@ -549,6 +573,24 @@ fn csrf_failure() -> Response<Bytes> {
         "Its security token is missing or does not match this browser. \
          Reload the page and try again.",
     )
+}
+
+/// The login form again, 429 with `Retry-After` (RFC 6585 §4, no redirect): the same for
+/// every username, existing or not.
+fn too_many_attempts(
+    target: &LoginTarget,
+    csrf: &str,
+    username: &str,
+    throttled: crate::Throttled,
+) -> Response<Bytes> {
+    let seconds = throttled.retry_after_secs();
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    let message = format!("Too many sign-in attempts. Try again in {seconds} {unit}.");
+    let body = login_form(target, csrf, Some(&message), username);
+    let mut page = html(StatusCode::TOO_MANY_REQUESTS, body, PAGE_CSP);
+    page.headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    page
 }
 
 fn no_authenticator() -> Response<Bytes> {
