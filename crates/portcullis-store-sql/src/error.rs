@@ -61,6 +61,16 @@ pub enum SqlStoreError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    /// An audit-log read or write failed in the database.
+    #[error("audit log query failed")]
+    AuditQuery {
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// An audit-log row could not be encoded or decoded as an event envelope.
+    #[error("audit log record is not an event envelope: {0}")]
+    Audit(String),
 }
 
 impl SqlStoreError {
@@ -72,9 +82,9 @@ impl SqlStoreError {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
-            SqlStoreError::Connect { source } | SqlStoreError::CreateSchema { source } => {
-                is_transient(source)
-            }
+            SqlStoreError::Connect { source }
+            | SqlStoreError::CreateSchema { source }
+            | SqlStoreError::AuditQuery { source } => is_transient(source),
             SqlStoreError::Migrate {
                 source:
                     sqlx::migrate::MigrateError::Execute(source)

@@ -1,5 +1,6 @@
 #![doc = include_str!("docs/overview.md")]
 
+mod audit;
 mod cache;
 mod codec;
 mod error;
@@ -13,6 +14,7 @@ mod store_impl;
 mod sweeper;
 mod write;
 
+pub use audit::{AUDIT_QUERY_MAX, AuditFilter, AuditLog};
 pub use cache::{CACHE_TTL, MAX_CACHED_CLIENTS};
 pub use error::SqlStoreError;
 pub use postgres::{POSTGRES_POOL_SIZE, PostgresStore};

@@ -11,7 +11,8 @@ use portcullis_registry::{ClientKind, NewClient, ScopeCatalog};
 use portcullis_store::{ClientStore, Store};
 use portcullis_store_sql::{SqlStoreError, SqliteStore};
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
+    "audit_events",
     "authorization_codes",
     "clients",
     "device_authorizations",
@@ -24,7 +25,11 @@ const TABLES: [&str; 10] = [
     "used_assertions",
 ];
 
-const INDEXES: [&str; 13] = [
+const INDEXES: [&str; 17] = [
+    "audit_events_at",
+    "audit_events_client",
+    "audit_events_subject",
+    "audit_events_type",
     "authorization_codes_expires_at",
     "device_authorizations_expires_at",
     "device_authorizations_user_code",
@@ -43,7 +48,7 @@ const INDEXES: [&str; 13] = [
 ];
 
 /// How many migrations each backend has (`migrations/sqlite`, `migrations/postgres`).
-const MIGRATIONS: i64 = 3;
+const MIGRATIONS: i64 = 4;
 
 fn expected_indexes() -> BTreeSet<String> {
     INDEXES
