@@ -48,6 +48,8 @@ pub(crate) struct Admin {
     /// Serializes read-modify-write edits of one process (an edit racing a secret rotation
     /// must not bring the old secret back).
     writes: Arc<Mutex<()>>,
+    /// The audit log, when the server records events.
+    audit: Option<portcullis_store_sql::AuditLog>,
 }
 
 impl Admin {
@@ -57,7 +59,32 @@ impl Admin {
             provider,
             users,
             writes: Arc::new(Mutex::new(())),
+            audit: None,
         }
+    }
+
+    /// Reads events from `log` for the console's Audit page.
+    pub(crate) fn with_audit(mut self, log: portcullis_store_sql::AuditLog) -> Admin {
+        self.audit = Some(log);
+        self
+    }
+
+    /// The recorded events `filter` selects, newest first; `None` when nothing is recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`AdminError::Store`] when the database fails.
+    pub(crate) async fn audit(
+        &self,
+        filter: &portcullis_store_sql::AuditFilter,
+    ) -> Result<Option<Vec<portcullis_events::Envelope>>, AdminError> {
+        let Some(log) = &self.audit else {
+            return Ok(None);
+        };
+        log.query(filter)
+            .await
+            .map(Some)
+            .map_err(|err| AdminError::Store(err.into()))
     }
 
     /// The provider administered.

@@ -125,6 +125,12 @@ pub(crate) struct Config {
     #[arg(long, env = "PORTCULLIS_SECRET_SEALING_KEY", hide_env_values = true)]
     pub(crate) secret_sealing_key: Option<String>,
 
+    /// Turn on the recommended rate limits and failed-login lockout (issue 12): 600 token
+    /// requests a minute per client and 1200 per IP, 10 login attempts a minute per user and
+    /// IP, lockout after 5 failures (1 s doubling to 15 min). Off by default.
+    #[arg(long, env = "PORTCULLIS_RATE_LIMITS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) rate_limits: bool,
+
     /// Seed a demo user, scopes and one client of each type, and print how to use them.
     #[arg(long, env = "PORTCULLIS_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) demo: bool,

@@ -11,10 +11,12 @@
 //! | `GET /admin/console/clients/{id}/endpoints` | the URLs to configure the client with, with copy buttons |
 //! | `GET`, `POST /admin/console/scopes` | the scope catalog; add a scope |
 //! | `GET`, `POST /admin/console/users` | the users; add a user |
+//! | `GET /admin/console/audit` | the audit log, filtered by client, user, type and time |
 //!
 //! Every page works without JavaScript; the one script only powers copy buttons. Every form
 //! carries a CSRF token; pages are never cached and never framed.
 
+mod audit;
 mod clients;
 mod directory;
 mod form;
@@ -85,6 +87,7 @@ where
             "/admin/console/users",
             get(directory::users).post(directory::add_user),
         )
+        .route("/admin/console/audit", get(audit::page))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .with_state(console)
 }

@@ -22,6 +22,11 @@ use crate::demo;
 use crate::extension_grants::{self, ExtensionGrantError};
 use crate::logging::{self, BodyLimit};
 use crate::standards;
+use portcullis_events::{EventHandler, EventQueue, Fanout};
+use portcullis_store_sql::AuditLog;
+
+/// Events waiting for the audit log (and webhooks) at most; more are dropped and counted.
+const EVENT_QUEUE_CAPACITY: usize = 10_000;
 use crate::users::{UserError, Users};
 
 /// How often expired codes, tokens and sessions are deleted.
@@ -122,8 +127,14 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
         .device_flow(store.clone() as Arc<dyn DeviceAuthorizationStore>);
     builder = extension_grants::register(builder, &config, &issuer, &store)?;
     builder = standards::register(builder, &config, &store)?;
+    // Every event goes to the audit log in the same database, through a bounded queue so
+    // recording never slows a response (issue 12).
+    let audit = AuditLog::new(store.as_ref().clone());
+    let handlers: Vec<Arc<dyn EventHandler>> = vec![Arc::new(audit.clone())];
+    let events = EventQueue::spawn(Fanout::new(handlers), EVENT_QUEUE_CAPACITY);
+    builder = builder.events(Arc::new(events));
     let provider = builder.build().map_err(ServerError::Provider)?;
-    let admin = Admin::new(provider.clone(), users.clone());
+    let admin = Admin::new(provider.clone(), users.clone()).with_audit(audit);
     let demo = if config.demo {
         Some(demo::seed(&admin).await.map_err(ServerError::Demo)?)
     } else {
@@ -151,9 +162,13 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
     );
     tracing::info!(issuer = %issuer, bind = %config.bind, backend, "local-server listening");
 
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    // With the peer address, so per-IP rate limits see who is asking.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     sweeper.abort();
     tracing::info!("local-server stopped");
     served.map_err(ServerError::Serve)

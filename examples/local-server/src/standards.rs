@@ -63,6 +63,10 @@ pub(crate) fn register(
         builder = builder.secret_sealing_key(key);
     }
 
+    if config.rate_limits {
+        builder = builder.rate_limits(portcullis_endpoints::RateLimits::recommended());
+    }
+
     match (config.registration, config.registration_tokens.as_slice()) {
         (None, []) => {}
         (Some(RegistrationMode::Open), []) => {

@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use portcullis_endpoints::SealClientSecretError;
+use portcullis_events::Event;
 use portcullis_registry::{
     AccessTokenFormat, Client, ClientId, ClientKind, ClientSecret, GrantType, IssuedClient,
     NewClient, RegistryError, RoleAssignment, SubjectType, TokenEndpointAuthMethod,
@@ -442,6 +443,9 @@ impl Admin {
         match self.store().insert_client(issued.client.clone()).await {
             Ok(()) => {
                 tracing::info!(client_id = %issued.client.id, kind = %kind, "client created");
+                self.provider.events().emit(Event::ClientCreated {
+                    client_id: issued.client.id.to_string(),
+                });
                 Ok(issued)
             }
             Err(StoreError::Conflict { .. }) => Err(AdminError::Conflict {
@@ -494,6 +498,7 @@ impl Admin {
         let current = self.get_client(id).await?;
         let catalog = self.provider.scope_catalog().await?;
         let revoking = input.revoked == Some(true) && !current.revoked;
+        let restoring = input.revoked == Some(false) && current.revoked;
         let mut issued = build(input.apply(NewClient::from_client(&current)), &catalog)?;
         self.seal_secret(&mut issued)?;
         match self.store().update_client(issued.client.clone()).await {
@@ -511,6 +516,17 @@ impl Admin {
         } else {
             tracing::info!(client_id = %issued.client.id, "client updated");
         }
+        // A change of the revoked flag is `client.revoked` (true or false); any other edit
+        // is `client.updated`.
+        let client_id = issued.client.id.to_string();
+        self.provider.events().emit(if revoking || restoring {
+            Event::ClientRevoked {
+                client_id,
+                revoked: revoking,
+            }
+        } else {
+            Event::ClientUpdated { client_id }
+        });
         Ok(issued)
     }
 
@@ -529,6 +545,9 @@ impl Admin {
         let client = self.get_client(id).await?;
         if self.store().delete_client(&client.id).await? {
             tracing::info!(client_id = %client.id, "client deleted");
+            self.provider.events().emit(Event::ClientDeleted {
+                client_id: client.id.to_string(),
+            });
             Ok(())
         } else {
             Err(AdminError::NotFound {
@@ -560,6 +579,9 @@ impl Admin {
         self.seal_secret(&mut issued)?;
         self.store().update_client(issued.client.clone()).await?;
         tracing::info!(client_id = %issued.client.id, "client secret rotated");
+        self.provider.events().emit(Event::ClientSecretRotated {
+            client_id: issued.client.id.to_string(),
+        });
         Ok(issued)
     }
 

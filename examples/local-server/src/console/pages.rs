@@ -238,6 +238,57 @@ pub(crate) struct ScopesPage {
 }
 
 #[derive(Template)]
+#[template(path = "console/audit.html")]
+pub(crate) struct AuditPage {
+    pub(crate) chrome: Chrome,
+    /// Whether the server records events at all.
+    pub(crate) enabled: bool,
+    pub(crate) rows: Vec<AuditRow>,
+    pub(crate) client: String,
+    pub(crate) user: String,
+    pub(crate) event_type: String,
+    pub(crate) since: String,
+    pub(crate) until: String,
+    pub(crate) problems: Vec<String>,
+}
+
+/// One event as the Audit page shows it.
+pub(crate) struct AuditRow {
+    pub(crate) at: String,
+    pub(crate) event_type: &'static str,
+    pub(crate) client: String,
+    pub(crate) user: String,
+    /// The event's fields as JSON (events carry no secrets).
+    pub(crate) details: String,
+}
+
+impl From<portcullis_events::Envelope> for AuditRow {
+    fn from(envelope: portcullis_events::Envelope) -> AuditRow {
+        let event = &envelope.event;
+        let details = serde_json::to_value(event)
+            .ok()
+            .and_then(|value| value.get("data").map(ToString::to_string))
+            .unwrap_or_default();
+        let ts = envelope.timestamp;
+        AuditRow {
+            at: format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                ts.year(),
+                u8::from(ts.month()),
+                ts.day(),
+                ts.hour(),
+                ts.minute(),
+                ts.second()
+            ),
+            event_type: event.name(),
+            client: event.client_id().unwrap_or_default().to_owned(),
+            user: event.subject().unwrap_or_default().to_owned(),
+            details,
+        }
+    }
+}
+
+#[derive(Template)]
 #[template(path = "console/users.html")]
 pub(crate) struct UsersPage {
     pub(crate) chrome: Chrome,

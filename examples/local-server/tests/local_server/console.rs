@@ -67,6 +67,7 @@ async fn every_console_page_needs_a_session() {
         ("GET", "/admin/console/clients/demo-web/endpoints"),
         ("GET", "/admin/console/scopes"),
         ("GET", "/admin/console/users"),
+        ("GET", "/admin/console/audit"),
         ("POST", "/admin/console/clients"),
         ("POST", "/admin/console/clients/demo-web/revoked"),
         ("POST", "/admin/console/clients/demo-web/secret"),
@@ -435,4 +436,73 @@ async fn pages_are_not_cached_or_framed_and_show_the_api_messages() {
         assert!(!html.contains(&secret), "{path} shows no secret");
         assert!(!html.contains(&rotated), "{path} shows no secret");
     }
+}
+
+/// Issue 12: the audit log records what the provider did, and the Audit page filters it by
+/// client, user, type and time.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_page_lists_and_filters_the_events() {
+    let db = TempDb::new();
+    let server = Server::start_ok(&db.url(), None, &[]).await;
+    let (status, client) = server
+        .admin_post(
+            "/admin/clients",
+            json!({"name": "Audited job", "application_type": "m2m"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
+    let id = client["client_id"].as_str().expect("id").to_owned();
+    let secret = client["client_secret"].as_str().expect("secret").to_owned();
+    let response = server
+        .http
+        .post(server.url("/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let browser = browser();
+    sign_in(&server, &browser).await;
+    let page = |query: &'static str| {
+        let browser = browser.clone();
+        let url = server.url(&format!("/admin/console/audit{query}"));
+        async move {
+            let response = browser.get(url).send().await.expect("audit page");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.expect("html")
+        }
+    };
+    // The queue records in the background: wait until both events are there.
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = page("").await;
+        if html.contains("data-type=\"token.issued\"")
+            && html.contains("data-type=\"client.created\"")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("data-type=\"client.created\""), "{html}");
+    assert!(html.contains("data-type=\"token.issued\""), "{html}");
+    assert!(html.contains(&id));
+    assert!(!html.contains(&secret), "events carry no secrets");
+
+    let only_tokens = page("?type=token.issued").await;
+    assert!(only_tokens.contains("data-type=\"token.issued\""));
+    assert!(!only_tokens.contains("data-type=\"client.created\""));
+    let other_client = page("?client=someone-else").await;
+    assert!(
+        !other_client.contains("data-type="),
+        "no rows for another client"
+    );
+    let future = page("?since=2999-01-01T00%3A00").await;
+    assert!(
+        !future.contains("data-type="),
+        "nothing after the year 2999"
+    );
+    let junk = page("?since=yesterday").await;
+    assert!(junk.contains("since: use YYYY-MM-DDTHH:MM"), "{junk}");
 }

@@ -204,3 +204,50 @@ async fn unusable_flags_stop_the_server_with_the_reason() {
         assert!(failure.stderr.contains(flag), "{flag}: {}", failure.stderr);
     }
 }
+
+/// Issue 12 through local-server: `--rate-limits` locks a username out after repeated
+/// failures (429 + Retry-After, RFC 6585 §4), the same for a user that does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limits_lock_out_repeated_failed_logins() {
+    let db = TempDb::new();
+    let server = Server::start_ok(&db.url(), None, &["--rate-limits"]).await;
+    let (status, client) = server
+        .admin_post(
+            "/admin/clients",
+            json!({"name": "First-party app", "application_type": "resource_owner",
+                   "scopes": ["openid"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
+    let (status, _) = server
+        .admin_post(
+            "/admin/users",
+            json!({"username": "carol", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = client["client_id"].as_str().expect("id");
+    let secret = client["client_secret"].as_str().expect("secret");
+    let attempt = |username: &'static str| {
+        server
+            .http
+            .post(server.url("/oauth/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", "wrong"),
+            ])
+            .send()
+    };
+    for username in ["carol", "nobody-by-this-name"] {
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(attempt(username).await.expect("token").status());
+        }
+        assert_eq!(statuses[..5], [StatusCode::BAD_REQUEST; 5], "{username}");
+        let locked = attempt(username).await.expect("token");
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS, "{username}");
+        assert!(locked.headers().contains_key("retry-after"), "{username}");
+    }
+}
