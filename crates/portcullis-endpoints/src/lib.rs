@@ -59,6 +59,7 @@ mod response;
 mod revocation;
 mod routes;
 mod signing_keys;
+pub mod telemetry;
 mod token;
 mod userinfo;
 

@@ -790,7 +790,7 @@ impl ProviderBuilder {
             assertions: self.assertions,
             par: self.par,
             dpop,
-            events: self.events,
+            events: Arc::new(crate::telemetry::Metered(self.events)),
             rate_limits: self.rate_limits.limiter(),
         })))
     }

@@ -53,6 +53,36 @@ pub enum Endpoint {
     PushedAuthorizationRequest,
 }
 
+impl Endpoint {
+    /// A short stable name, for metrics labels and logs.
+    ///
+    /// ```
+    /// assert_eq!(portcullis_endpoints::Endpoint::Token.name(), "token");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Authorize => "authorize",
+            Endpoint::Token => "token",
+            Endpoint::Revoke => "revoke",
+            Endpoint::Introspect => "introspect",
+            Endpoint::Jwks => "jwks",
+            Endpoint::UserInfo => "userinfo",
+            Endpoint::EndSession => "end_session",
+            Endpoint::OpenIdConfiguration => "openid_configuration",
+            Endpoint::AuthorizationServerMetadata => "authorization_server_metadata",
+            #[cfg(feature = "ui")]
+            Endpoint::Login => "login",
+            #[cfg(feature = "ui")]
+            Endpoint::Consent => "consent",
+            Endpoint::DeviceAuthorization => "device_authorization",
+            #[cfg(feature = "ui")]
+            Endpoint::DeviceVerification => "device_verification",
+            Endpoint::Registration => "registration",
+            Endpoint::PushedAuthorizationRequest => "pushed_authorization_request",
+        }
+    }
+}
+
 impl Provider {
     /// Every endpoint with the path it is served at: what an adapter mounts. Each route
     /// takes every method; the endpoint answers a wrong one itself (405 with `Allow`).
@@ -102,8 +132,16 @@ impl Provider {
         routes
     }
 
-    /// Answers `request` with `endpoint`.
+    /// Answers `request` with `endpoint`, counting the request and its latency
+    /// ([`telemetry`](crate::telemetry)).
     pub async fn handle(&self, endpoint: Endpoint, request: Request<Bytes>) -> Response<Bytes> {
+        let started = std::time::Instant::now();
+        let response = self.dispatch(endpoint, request).await;
+        crate::telemetry::request(endpoint, response.status().as_u16(), started.elapsed());
+        response
+    }
+
+    async fn dispatch(&self, endpoint: Endpoint, request: Request<Bytes>) -> Response<Bytes> {
         match endpoint {
             Endpoint::Authorize => self.authorize_http(request).await,
             Endpoint::Token => self.token(request).await,

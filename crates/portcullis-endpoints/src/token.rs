@@ -45,12 +45,18 @@ impl Provider {
     /// # });
     /// ```
     pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let started = std::time::Instant::now();
         let answer = match self.exchange(&request).await {
             Ok((client_id, grant_type, tokens)) => {
+                crate::telemetry::token_request(&grant_type, "issued", started.elapsed());
                 self.emit_issued(client_id, grant_type, &tokens);
                 response::json(StatusCode::OK, &Value::Object(token_body(tokens)))
             }
-            Err(err) => response::oauth_error(&err),
+            Err(err) => {
+                let grant_type = grant_type_of(&request);
+                crate::telemetry::token_request(&grant_type, err.code(), started.elapsed());
+                response::oauth_error(&err)
+            }
         };
         crate::dpop::with_nonce(self, answer)
     }
@@ -127,6 +133,13 @@ impl Provider {
 }
 
 /// RFC 6749 §5.1 members; `scope` is always sent when non-empty so clients need not guess.
+/// The `grant_type` of a refused request, for its metrics label (`unknown` when absent).
+fn grant_type_of(request: &Request<Bytes>) -> String {
+    url::form_urlencoded::parse(request.body())
+        .find(|(name, _)| name == "grant_type")
+        .map_or_else(|| "unknown".to_owned(), |(_, value)| value.into_owned())
+}
+
 fn token_body(tokens: TokenResponse) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert(

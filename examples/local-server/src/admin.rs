@@ -50,6 +50,8 @@ pub(crate) struct Admin {
     writes: Arc<Mutex<()>>,
     /// The audit log, when the server records events.
     audit: Option<portcullis_store_sql::AuditLog>,
+    /// The Prometheus recorder's handle, when metrics are recorded.
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl Admin {
@@ -60,7 +62,22 @@ impl Admin {
             users,
             writes: Arc::new(Mutex::new(())),
             audit: None,
+            metrics: None,
         }
+    }
+
+    /// Renders `handle`'s metrics at `GET /admin/metrics`.
+    pub(crate) fn with_metrics(
+        mut self,
+        handle: metrics_exporter_prometheus::PrometheusHandle,
+    ) -> Admin {
+        self.metrics = Some(handle);
+        self
+    }
+
+    /// The metrics in Prometheus text format; `None` when none are recorded.
+    pub(crate) fn metrics(&self) -> Option<String> {
+        self.metrics.as_ref().map(|handle| handle.render())
     }
 
     /// Reads events from `log` for the console's Audit page.

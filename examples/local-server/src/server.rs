@@ -25,6 +25,11 @@ use crate::standards;
 use portcullis_events::{EventHandler, EventQueue, Fanout};
 use portcullis_store_sql::AuditLog;
 
+/// Latency histogram buckets, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
 /// Events waiting for the audit log (and webhooks) at most; more are dropped and counted.
 const EVENT_QUEUE_CAPACITY: usize = 10_000;
 use crate::users::{UserError, Users};
@@ -134,7 +139,18 @@ pub(crate) async fn run(config: Config) -> Result<(), ServerError> {
     let events = EventQueue::spawn(Fanout::new(handlers), EVENT_QUEUE_CAPACITY);
     builder = builder.events(Arc::new(events));
     let provider = builder.build().map_err(ServerError::Provider)?;
-    let admin = Admin::new(provider.clone(), users.clone()).with_audit(audit);
+    let mut admin = Admin::new(provider.clone(), users.clone()).with_audit(audit);
+    // The process-wide recorder the provider's metrics go to; a second server in the same
+    // process (tests) keeps the first one's.
+    // Latencies as real histograms (buckets from 0.5 ms to 2.5 s), not summaries.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().set_buckets_for_metric(
+        metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+        &LATENCY_BUCKETS,
+    );
+    match recorder.and_then(|recorder| recorder.install_recorder()) {
+        Ok(handle) => admin = admin.with_metrics(handle),
+        Err(err) => tracing::warn!("metrics are not exported: {err}"),
+    }
     let demo = if config.demo {
         Some(demo::seed(&admin).await.map_err(ServerError::Demo)?)
     } else {

@@ -36,6 +36,7 @@ where
         .route("/admin/clients/{id}/endpoints", get(client_endpoints))
         .route("/admin/scopes", get(list_scopes).post(create_scope))
         .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(token, require_admin))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(admin)
@@ -115,6 +116,20 @@ async fn create_scope(State(admin): State<Admin>, body: Bytes) -> Result<Respons
         .create_scope(ScopeInput::from_json(json_body(&body)?)?)
         .await?;
     Ok((StatusCode::CREATED, Json(scope)).into_response())
+}
+
+/// `GET /admin/metrics`: the Prometheus text exposition of the provider's metrics
+/// (`portcullis_endpoints::telemetry`), behind the admin token like the rest of the API.
+async fn metrics(State(admin): State<Admin>) -> Response {
+    let body = admin.metrics().unwrap_or_default();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn list_scopes(State(admin): State<Admin>) -> Result<Response, AdminError> {

@@ -251,3 +251,77 @@ async fn rate_limits_lock_out_repeated_failed_logins() {
         assert!(locked.headers().contains_key("retry-after"), "{username}");
     }
 }
+
+/// Issue 12: the metrics endpoint, scraped like Prometheus would (with the admin token):
+/// request counts and latency per endpoint, token requests per grant and outcome.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_scraped_behind_the_admin_token() {
+    let db = TempDb::new();
+    let server = Server::start_ok(&db.url(), None, &[]).await;
+    let (status, client) = server
+        .admin_post(
+            "/admin/clients",
+            json!({"name": "Metered job", "application_type": "m2m"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
+    let id = client["client_id"].as_str().expect("id");
+    let secret = client["client_secret"].as_str().expect("secret");
+    for (secret, expected) in [
+        (secret, StatusCode::OK),
+        ("wrong", StatusCode::UNAUTHORIZED),
+    ] {
+        let response = server
+            .http
+            .post(server.url("/oauth/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(response.status(), expected);
+    }
+
+    let anonymous = server
+        .http
+        .get(server.url("/admin/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let scraped = server
+        .admin(reqwest::Method::GET, "/admin/metrics")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(
+        scraped.headers()["content-type"]
+            .to_str()
+            .expect("text")
+            .starts_with("text/plain")
+    );
+    let text = scraped.text().await.expect("text");
+    for line in [
+        r#"portcullis_token_requests_total{grant_type="client_credentials",outcome="issued"} 1"#,
+        r#"portcullis_token_requests_total{grant_type="client_credentials",outcome="invalid_client"} 1"#,
+        r#"portcullis_tokens_issued_total{grant_type="client_credentials"} 1"#,
+        r#"portcullis_http_requests_total{endpoint="token",status="200"} 1"#,
+        r#"portcullis_http_requests_total{endpoint="token",status="401"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
+    }
+    assert!(
+        text.contains(
+            r#"portcullis_http_request_duration_seconds_bucket{endpoint="token",le="0.5"}"#
+        ),
+        "a latency histogram per endpoint:\n{text}"
+    );
+    assert!(
+        text.contains(
+            r#"portcullis_token_request_duration_seconds_count{grant_type="client_credentials"} 2"#
+        ),
+        "a latency histogram per grant:\n{text}"
+    );
+    assert!(!text.contains(secret), "no secrets in metrics");
+}
