@@ -1,4 +1,4 @@
-//! Prometheus-style metrics through the [`metrics`](::metrics) facade (issue 12): recorded always,
+//! Prometheus-style metrics through the [`metrics`] facade (issue 12): recorded always,
 //! exported only when the application installs a recorder (for example
 //! `metrics-exporter-prometheus`); without one every call is a no-op.
 //!
