@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis_events::{Event, EventSink};
+use portcullis_registry::GrantType;
 
 use crate::Endpoint;
 
@@ -39,24 +40,12 @@ pub(crate) fn token_request(grant_type: &str, outcome: &str, elapsed: Duration) 
         .record(elapsed.as_secs_f64());
 }
 
-/// A grant type as a label: the registered names as they are, anything else `other`, so a
-/// client cannot grow the label set without bound.
+/// A grant type as a label: the registry's wire names ([`GrantType`]) as they are, anything
+/// else `other`, so a client cannot grow the label set without bound.
 fn grant_label(grant_type: &str) -> String {
-    const KNOWN: [&str; 9] = [
-        "authorization_code",
-        "client_credentials",
-        "refresh_token",
-        "password",
-        "urn:ietf:params:oauth:grant-type:device_code",
-        "urn:ietf:params:oauth:grant-type:token-exchange",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        "urn:ietf:params:oauth:grant-type:saml2-bearer",
-        "implicit",
-    ];
-    if KNOWN.contains(&grant_type) {
-        grant_type.to_owned()
-    } else {
-        "other".to_owned()
+    match grant_type.parse::<GrantType>() {
+        Ok(known) => known.as_str().to_owned(),
+        Err(_) => "other".to_owned(),
     }
 }
 

@@ -607,6 +607,13 @@ pub struct Client {
     pub sealed_secret: Option<String>,
 }
 
+/// The host of `uri`, if it is a URL with one: what names a pairwise sector.
+pub(crate) fn host_of(uri: &str) -> Option<String> {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+}
+
 impl Client {
     /// The registered post-logout redirect URI equal to `requested`, if any (exact match).
     #[must_use]
@@ -694,11 +701,6 @@ impl Client {
     /// ```
     #[must_use]
     pub fn sector_identifier(&self) -> Option<String> {
-        let host_of = |uri: &str| {
-            url::Url::parse(uri)
-                .ok()
-                .and_then(|url| url.host_str().map(str::to_owned))
-        };
         if let Some(uri) = &self.sector_identifier_uri {
             return host_of(uri);
         }

@@ -556,11 +556,7 @@ impl NewClient {
         {
             let hosts: HashSet<Option<String>> = redirect_uris
                 .iter()
-                .map(|uri: &RedirectUri| {
-                    url::Url::parse(uri.as_str())
-                        .ok()
-                        .and_then(|url| url.host_str().map(str::to_owned))
-                })
+                .map(|uri: &RedirectUri| crate::client::host_of(uri.as_str()))
                 .collect();
             if hosts.len() > 1 {
                 report(Field::SectorIdentifierUri, FieldErrorReason::SectorRequired);
